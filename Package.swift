@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers of the system, each a module that only sees the ones below it:
+//   WordsmithEngine  tensors, autodiff, kernels (BLAS / SIMD), random numbers, safetensors
+//   WordsmithNN      modules and layers, losses, optimizers
+//   WordsmithModels  the language models and the encoder-decoder Transformer
+//   wordsmith        the command-line tool
+let package = Package(
+    name: "Wordsmith",
+    products: [
+        .library(name: "WordsmithEngine", targets: ["WordsmithEngine"]),
+        .library(name: "WordsmithNN", targets: ["WordsmithNN"]),
+        .library(name: "WordsmithModels", targets: ["WordsmithModels"]),
+        .executable(name: "wordsmith", targets: ["wordsmith"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "WordsmithEngine"),
+        .target(name: "WordsmithNN", dependencies: ["WordsmithEngine"]),
+        .target(name: "WordsmithModels", dependencies: ["WordsmithNN", "WordsmithEngine"]),
+        .executableTarget(
+            name: "wordsmith",
+            dependencies: [
+                "WordsmithModels", "WordsmithNN", "WordsmithEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "WordsmithEngineTests", dependencies: ["WordsmithEngine"]),
+        .testTarget(name: "WordsmithNNTests", dependencies: ["WordsmithNN", "WordsmithEngine"]),
+        .testTarget(
+            name: "WordsmithModelsTests",
+            dependencies: ["WordsmithModels", "WordsmithNN", "WordsmithEngine"]),
+    ]
+)

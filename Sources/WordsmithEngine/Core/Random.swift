@@ -1,0 +1,75 @@
+import Foundation
+
+/// The seeded random number generator behind initialization and dropout: xoshiro256**,
+/// seeded through SplitMix64, so a run with the same seed is bit-for-bit repeatable.
+///
+/// A reference type so that a model and its dropout layers draw from one shared stream.
+public final class Generator: RandomNumberGenerator {
+    private var s: (UInt64, UInt64, UInt64, UInt64)
+    public let seed: UInt64
+
+    public init(seed: UInt64) {
+        self.seed = seed
+        var x = seed
+        func splitmix() -> UInt64 {
+            x &+= 0x9E37_79B9_7F4A_7C15
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        s = (splitmix(), splitmix(), splitmix(), splitmix())
+    }
+
+    @inline(__always)
+    public func next() -> UInt64 {
+        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
+        s.2 ^= t
+        s.3 = (s.3 << 45) | (s.3 >> 19)
+        return result
+    }
+
+    /// Uniform in [0, 1) with 24 random bits (every Float in the range is reachable evenly).
+    @inline(__always)
+    public func nextUnitFloat() -> Float {
+        Float(next() >> 40) * (1.0 / 16_777_216.0)
+    }
+
+    /// Uniform in [low, high).
+    public func uniform(_ low: Float, _ high: Float) -> Float {
+        low + (high - low) * nextUnitFloat()
+    }
+
+    /// Standard normal by Box-Muller.
+    public func normal() -> Float {
+        let u1 = max(Double(next() >> 11) * 0x1p-53, 1e-300)
+        let u2 = Double(next() >> 11) * 0x1p-53
+        return Float((-2 * Foundation.log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+    }
+
+    /// An integer uniform in 0..<bound.
+    public func int(below bound: Int) -> Int {
+        var g = self  // a reference: draws advance this generator
+        return Int.random(in: 0..<bound, using: &g)
+    }
+}
+
+extension Tensor {
+    /// Values drawn uniformly from [low, high).
+    public static func uniform(_ shape: [Int], low: Float, high: Float, generator: Generator,
+                               requiresGrad: Bool = false) -> Tensor {
+        let t = Tensor(zeros: shape, requiresGrad: requiresGrad)
+        for i in 0..<t.count { t.data[i] = generator.uniform(low, high) }
+        return t
+    }
+
+    /// Values drawn from N(mean, std^2).
+    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, generator: Generator,
+                              requiresGrad: Bool = false) -> Tensor {
+        let t = Tensor(zeros: shape, requiresGrad: requiresGrad)
+        for i in 0..<t.count { t.data[i] = mean + std * generator.normal() }
+        return t
+    }
+}

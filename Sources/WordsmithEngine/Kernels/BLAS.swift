@@ -1,0 +1,89 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The system BLAS, loaded at run time so the package builds and runs without one.
+///
+/// Search order: `WORDSMITH_BLAS` (a path, or `builtin` to force the Swift GEMM), then
+/// OpenBLAS and the reference-BLAS alternative names. On CPUs with AVX-512, OpenBLAS 0.3.21
+/// detects Zen 4/5 as a Haswell-class core and picks kernels half as fast, so we set
+/// `OPENBLAS_CORETYPE=SKYLAKEX` before loading unless the user set a core type already.
+public struct BLASLibrary: @unchecked Sendable {
+    typealias SGEMM = @convention(c) (
+        Int32, Int32, Int32, Int32, Int32, Int32, Float,
+        UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
+        UnsafeMutablePointer<Float>?, Int32
+    ) -> Void
+
+    let sgemm: SGEMM
+    /// The file that was loaded.
+    public let path: String
+    /// OpenBLAS's kernel ("SkylakeX", "Haswell", ...) when it reports one.
+    public let coreName: String?
+    /// OpenBLAS's build configuration string when available.
+    public let config: String?
+    /// What we set `OPENBLAS_CORETYPE` to, if anything (nil: left as found).
+    public let coreTypeChosen: String?
+
+    /// The process-wide BLAS, or nil when none is found (the Swift GEMM is used then).
+    public static let shared: BLASLibrary? = load()
+
+    /// Whether the CPU has AVX-512 Foundation instructions (from /proc/cpuinfo on Linux).
+    public static var cpuHasAVX512: Bool {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+        guard let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        return flags.split(separator: " ").contains("avx512f")
+    }
+
+    static func load() -> BLASLibrary? {
+        let env = ProcessInfo.processInfo.environment
+        let requested = env["WORDSMITH_BLAS"]
+        if requested == "builtin" || requested == "none" { return nil }
+        var chosen: String? = nil
+        if env["OPENBLAS_CORETYPE"] == nil, cpuHasAVX512 {
+            setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 0)
+            chosen = "SKYLAKEX"
+        }
+        let candidates = requested.map { [$0] } ?? [
+            "libopenblas.so.0", "libopenblas.so", "libblas.so.3", "libblas.so", "libcblas.so.3",
+            "/usr/lib/x86_64-linux-gnu/libopenblas.so.0", "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+            "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+            "/System/Library/Frameworks/Accelerate.framework/Accelerate",
+        ]
+        for name in candidates {
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_GLOBAL) else { continue }
+            guard let sym = dlsym(handle, "cblas_sgemm") else { continue }
+            var core: String? = nil
+            if let f = dlsym(handle, "openblas_get_corename") {
+                typealias GetString = @convention(c) () -> UnsafePointer<CChar>?
+                if let s = unsafeBitCast(f, to: GetString.self)() { core = String(cString: s) }
+            }
+            var config: String? = nil
+            if let f = dlsym(handle, "openblas_get_config") {
+                typealias GetString = @convention(c) () -> UnsafePointer<CChar>?
+                if let s = unsafeBitCast(f, to: GetString.self)() { config = String(cString: s) }
+            }
+            return BLASLibrary(sgemm: unsafeBitCast(sym, to: SGEMM.self), path: name,
+                               coreName: core, config: config, coreTypeChosen: chosen)
+        }
+        if let requested {
+            FileHandle.standardError.write(Data(
+                "wordsmith: WORDSMITH_BLAS=\(requested) could not be loaded (no cblas_sgemm); using the built-in GEMM\n".utf8))
+        }
+        return nil
+    }
+
+    /// One line saying which matrix-product backend is in use, for `--verbose`.
+    public static var summary: String {
+        guard let b = shared else {
+            return "GEMM: built-in Swift kernel (no BLAS found; install libopenblas0 or set WORDSMITH_BLAS=/path/libopenblas.so)"
+        }
+        var s = "GEMM: BLAS \(b.path)"
+        if let c = b.coreName { s += ", kernel \(c)" }
+        if let t = b.coreTypeChosen { s += " (OPENBLAS_CORETYPE=\(t) chosen for AVX-512)" }
+        else if let t = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] { s += " (OPENBLAS_CORETYPE=\(t) from the environment)" }
+        if let c = b.config { s += " [\(c)]" }
+        return s
+    }
+}

@@ -1,0 +1,112 @@
+/// Elementwise arithmetic with broadcasting. Gradients of a broadcast operand are summed
+/// over the dimensions it was stretched along.
+
+extension Tensor {
+    /// out[i] = f(a[ia(i)], b[ib(i)]) over the broadcast shape.
+    @inline(__always)
+    fileprivate static func binaryForward(_ a: Tensor, _ b: Tensor, _ outShape: [Int],
+                                          _ pa: Broadcast.Pattern, _ pb: Broadcast.Pattern,
+                                          _ f: (Float, Float) -> Float) -> Tensor {
+        let out = Tensor.uninitialized(outShape)
+        let o = out.data, x = a.data, y = b.data
+        let n = out.count
+        switch (pa, pb) {
+        case (.same, .same):
+            Parallel.forEachChunk(n) { r in for i in r { o[i] = f(x[i], y[i]) } }
+        case (.same, .scalar):
+            let s = y[0]
+            Parallel.forEachChunk(n) { r in for i in r { o[i] = f(x[i], s) } }
+        case (.scalar, .same):
+            let s = x[0]
+            Parallel.forEachChunk(n) { r in for i in r { o[i] = f(s, y[i]) } }
+        case (.same, .repeated(let p)):
+            Parallel.forEachChunk(n / p, costPerItem: p) { rows in
+                for row in rows { let base = row * p; for j in 0..<p { o[base + j] = f(x[base + j], y[j]) } }
+            }
+        default:
+            for i in 0..<n { o[i] = f(x[pa.index(i)], y[pb.index(i)]) }
+        }
+        return out
+    }
+
+    /// Adds `scale(i) * g[i]` into the gradient of an operand with pattern `p`.
+    @inline(__always)
+    fileprivate static func accumulate(_ t: Tensor, _ p: Broadcast.Pattern, _ n: Int,
+                                       _ contribution: (Int) -> Float) {
+        guard t.requiresGrad else { return }
+        let g = t.gradBuffer()
+        switch p {
+        case .same:
+            Parallel.forEachChunk(n) { r in for i in r { g[i] += contribution(i) } }
+        case .scalar:
+            var s: Double = 0
+            for i in 0..<n { s += Double(contribution(i)) }
+            g[0] += Float(s)
+        case .repeated(let period):
+            for i in 0..<n { g[i % period] += contribution(i) }
+        case .general(let map):
+            for i in 0..<n { g[map[i]] += contribution(i) }
+        }
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        let shape = Broadcast.shape(a.shape, b.shape)
+        let pa = Broadcast.Pattern(a.shape, shape), pb = Broadcast.Pattern(b.shape, shape)
+        return binaryForward(a, b, shape, pa, pb, +).recording("add", [a, b]) { out, g in
+            accumulate(a, pa, out.count) { g[$0] }
+            accumulate(b, pb, out.count) { g[$0] }
+        }
+    }
+
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        let shape = Broadcast.shape(a.shape, b.shape)
+        let pa = Broadcast.Pattern(a.shape, shape), pb = Broadcast.Pattern(b.shape, shape)
+        return binaryForward(a, b, shape, pa, pb, -).recording("sub", [a, b]) { out, g in
+            accumulate(a, pa, out.count) { g[$0] }
+            accumulate(b, pb, out.count) { -g[$0] }
+        }
+    }
+
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        let shape = Broadcast.shape(a.shape, b.shape)
+        let pa = Broadcast.Pattern(a.shape, shape), pb = Broadcast.Pattern(b.shape, shape)
+        return binaryForward(a, b, shape, pa, pb, *).recording("mul", [a, b]) { out, g in
+            let x = a.data, y = b.data
+            accumulate(a, pa, out.count) { g[$0] * y[pb.index($0)] }
+            accumulate(b, pb, out.count) { g[$0] * x[pa.index($0)] }
+        }
+    }
+
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        let shape = Broadcast.shape(a.shape, b.shape)
+        let pa = Broadcast.Pattern(a.shape, shape), pb = Broadcast.Pattern(b.shape, shape)
+        return binaryForward(a, b, shape, pa, pb, /).recording("div", [a, b]) { out, g in
+            let x = a.data, y = b.data
+            accumulate(a, pa, out.count) { g[$0] / y[pb.index($0)] }
+            accumulate(b, pb, out.count) {
+                let yv = y[pb.index($0)]
+                return -g[$0] * x[pa.index($0)] / (yv * yv)
+            }
+        }
+    }
+
+    public static func + (a: Tensor, s: Float) -> Tensor { a.affine(scale: 1, shift: s) }
+    public static func + (s: Float, a: Tensor) -> Tensor { a.affine(scale: 1, shift: s) }
+    public static func - (a: Tensor, s: Float) -> Tensor { a.affine(scale: 1, shift: -s) }
+    public static func - (s: Float, a: Tensor) -> Tensor { a.affine(scale: -1, shift: s) }
+    public static func * (a: Tensor, s: Float) -> Tensor { a.affine(scale: s, shift: 0) }
+    public static func * (s: Float, a: Tensor) -> Tensor { a.affine(scale: s, shift: 0) }
+    public static func / (a: Tensor, s: Float) -> Tensor { a.affine(scale: 1 / s, shift: 0) }
+    public static prefix func - (a: Tensor) -> Tensor { a.affine(scale: -1, shift: 0) }
+
+    /// scale * x + shift, elementwise.
+    public func affine(scale: Float, shift: Float) -> Tensor {
+        let out = Tensor.uninitialized(shape)
+        let x = data, o = out.data
+        Parallel.forEachChunk(count) { r in for i in r { o[i] = scale * x[i] + shift } }
+        return out.recording("affine", [self]) { out, g in
+            let gx = self.gradBuffer()
+            Parallel.forEachChunk(out.count) { r in for i in r { gx[i] += scale * g[i] } }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+/// Softmax and log-softmax over the last dimension, numerically stable (max subtracted),
+/// with the vectorized exp and Float64 row sums.
+extension Tensor {
+    public func softmax() -> Tensor {
+        let n = shape.last ?? 1, rows = count / Swift.max(n, 1)
+        let out = Tensor.uninitialized(shape)
+        let x = data, o = out.data
+        Parallel.forEachChunk(rows, costPerItem: n * 4) { r in
+            for row in r {
+                let src = x + row * n, dst = o + row * n
+                let m = VectorMath.max(src, count: n)
+                let total = VectorMath.expShifted(src, dst, count: n, shift: -m)
+                let inv = Float(1 / total)
+                for j in 0..<n { dst[j] *= inv }
+            }
+        }
+        return out.recording("softmax", [self]) { out, g in
+            // dx = y * (g - sum(g * y))
+            let gx = self.gradBuffer(), y = out.data
+            Parallel.forEachChunk(rows, costPerItem: n * 3) { r in
+                for row in r {
+                    let yr = y + row * n, gr = g + row * n, dr = gx + row * n
+                    var dot = 0.0
+                    for j in 0..<n { dot += Double(gr[j] * yr[j]) }
+                    let d = Float(dot)
+                    for j in 0..<n { dr[j] += yr[j] * (gr[j] - d) }
+                }
+            }
+        }
+    }
+
+    public func logSoftmax() -> Tensor {
+        let n = shape.last ?? 1, rows = count / Swift.max(n, 1)
+        let out = Tensor.uninitialized(shape)
+        let x = data, o = out.data
+        Parallel.forEachChunk(rows, costPerItem: n * 4) { r in
+            for row in r {
+                let src = x + row * n, dst = o + row * n
+                let m = VectorMath.max(src, count: n)
+                let total = VectorMath.expShifted(src, dst, count: n, shift: -m)
+                let lse = m + Float(Foundation.log(total))
+                for j in 0..<n { dst[j] = src[j] - lse }
+            }
+        }
+        return out.recording("log_softmax", [self]) { out, g in
+            // dx = g - softmax * sum(g)
+            let gx = self.gradBuffer(), y = out.data
+            Parallel.forEachChunk(rows, costPerItem: n * 3) { r in
+                for row in r {
+                    let yr = y + row * n, gr = g + row * n, dr = gx + row * n
+                    let s = Float(VectorMath.sum(gr, count: n))
+                    for j in 0..<n { dr[j] += gr[j] - VectorMath.exp(yr[j]) * s }
+                }
+            }
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,106 @@
+import Foundation
+import WordsmithEngine
+
+/// Scaled dot-product attention over `heads` heads (PyTorch `nn.MultiheadAttention`,
+/// sequence-first [L, N, E]), with the query/key/value projections packed in one
+/// `in_proj_weight` [3E, E] as PyTorch stores them:
+///
+///     head_i = softmax(Q_i K_iᵀ / √d_k + mask) V_i,    out = concat(head_1..h) W_oᵀ + b_o
+public final class MultiHeadAttention: Module {
+    public let embedDim: Int
+    public let heads: Int
+    @Key("in_proj_weight") public var inProjWeight: Tensor
+    @Key("in_proj_bias") public var inProjBias: Tensor
+    @Key("out_proj") public var outProj: Linear
+    let attentionDropout: Dropout
+
+    /// PyTorch's initialization: Xavier-uniform packed projection, zero biases.
+    public init(embedDim: Int, heads: Int, dropout: Float = 0, generator: Generator) {
+        precondition(heads > 0 && embedDim % heads == 0,
+                     "embedding size \(embedDim) must be divisible by the number of heads \(heads)")
+        self.embedDim = embedDim
+        self.heads = heads
+        attentionDropout = Dropout(dropout, generator: generator)
+        super.init()
+        let bound = (6 / Float(embedDim + 3 * embedDim)).squareRoot()
+        inProjWeight = Tensor.uniform([3 * embedDim, embedDim], low: -bound, high: bound, generator: generator, requiresGrad: true)
+        inProjBias = Tensor(zeros: [3 * embedDim], requiresGrad: true)
+        outProj = Linear(embedDim, embedDim, generator: generator)
+        outProj.bias?.assign(Tensor(zeros: [embedDim]))
+    }
+
+    /// The additive causal mask [n, n]: 0 on and below the diagonal, -inf above, so that
+    /// position i attends only to positions ≤ i.
+    public static func causalMask(_ n: Int) -> Tensor {
+        var m = [Float](repeating: 0, count: n * n)
+        for i in 0..<n { for j in (i + 1)..<max(n, i + 1) { m[i * n + j] = -.infinity } }
+        return Tensor(shape: [n, n], values: m)
+    }
+
+    /// - Parameters:
+    ///   - query: [L, N, E]; `key`, `value`: [S, N, E] (pass the same tensor for self-attention)
+    ///   - attentionMask: additive [L, S] (e.g. `causalMask`)
+    ///   - keyPaddingMask: [N * S] row-major, true where the key is padding
+    ///   - needWeights: also return the attention weights averaged over heads, [N, L, S]
+    public func callAsFunction(query: Tensor, key: Tensor, value: Tensor,
+                               attentionMask: Tensor? = nil, keyPaddingMask: [Bool]? = nil,
+                               needWeights: Bool = false) -> (output: Tensor, weights: Tensor?) {
+        let e = embedDim, l = query.shape[0], n = query.shape[1], s = key.shape[0]
+        precondition(query.rank == 3 && query.shape[2] == e && key.shape == [s, n, e] && value.shape == [s, n, e],
+                     "attention expects query [L, N, \(e)], key/value [S, N, \(e)]; got \(query.shape), \(key.shape), \(value.shape)")
+        let (q, k, v) = project(query: query, key: key, value: value)
+        let dk = e / heads
+        // [len, N, E] -> [N*H, len, d_k]
+        func splitHeads(_ x: Tensor, _ len: Int) -> Tensor {
+            x.reshaped([len, n * heads, dk]).permuted([1, 0, 2])
+        }
+        var scores = splitHeads(q, l).matmul(splitHeads(k, s), transposingB: true) * (1 / Float(dk).squareRoot())
+        if let mask = additiveMask(l: l, s: s, n: n, attentionMask: attentionMask, keyPaddingMask: keyPaddingMask) {
+            scores = scores + mask
+        }
+        let weights = attentionDropout(scores.softmax())
+        let context = weights.matmul(splitHeads(v, s)).permuted([1, 0, 2]).reshaped([l, n, e])
+        let averaged = needWeights ? weights.reshaped([n, heads, l, s]).mean(axis: 1) : nil
+        return (outProj(context), averaged)
+    }
+
+    /// Q, K, V projections through slices of the packed weight: one GEMM for self-attention,
+    /// two for encoder-decoder attention (keys and values from the same memory).
+    func project(query: Tensor, key: Tensor, value: Tensor) -> (Tensor, Tensor, Tensor) {
+        let e = embedDim
+        if query === key && key === value {
+            let qkv = linear(query, weight: inProjWeight, bias: inProjBias)
+            return (qkv.narrow(2, start: 0, length: e), qkv.narrow(2, start: e, length: e), qkv.narrow(2, start: 2 * e, length: e))
+        }
+        let q = linear(query, weight: inProjWeight.narrow(0, start: 0, length: e), bias: inProjBias.narrow(0, start: 0, length: e))
+        if key === value {
+            let kv = linear(key, weight: inProjWeight.narrow(0, start: e, length: 2 * e), bias: inProjBias.narrow(0, start: e, length: 2 * e))
+            return (q, kv.narrow(2, start: 0, length: e), kv.narrow(2, start: e, length: e))
+        }
+        let k = linear(key, weight: inProjWeight.narrow(0, start: e, length: e), bias: inProjBias.narrow(0, start: e, length: e))
+        let v = linear(value, weight: inProjWeight.narrow(0, start: 2 * e, length: e), bias: inProjBias.narrow(0, start: 2 * e, length: e))
+        return (q, k, v)
+    }
+
+    /// The attention mask and key padding combined into one additive [N*H, L, S] constant.
+    func additiveMask(l: Int, s: Int, n: Int, attentionMask: Tensor?, keyPaddingMask: [Bool]?) -> Tensor? {
+        if attentionMask == nil && keyPaddingMask == nil { return nil }
+        if let m = attentionMask { precondition(m.shape == [l, s], "attention mask must be [\(l), \(s)], got \(m.shape)") }
+        if let p = keyPaddingMask { precondition(p.count == n * s, "key padding mask must have \(n)x\(s) entries, got \(p.count)") }
+        let mask = Tensor(zeros: [n * heads, l, s])
+        let out = mask.data
+        for b in 0..<n {
+            for h in 0..<heads {
+                let base = out + (b * heads + h) * l * s
+                for i in 0..<l {
+                    for j in 0..<s {
+                        var v = attentionMask?.data[i * s + j] ?? 0
+                        if keyPaddingMask?[b * s + j] == true { v = -.infinity }
+                        base[i * s + j] = v
+                    }
+                }
+            }
+        }
+        return mask
+    }
+}

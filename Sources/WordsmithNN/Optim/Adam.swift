@@ -1,0 +1,54 @@
+import Foundation
+import WordsmithEngine
+
+/// Adam and AdamW with PyTorch's semantics:
+///     AdamW: p *= 1 - lr * wd   (decoupled weight decay);   Adam: g += wd * p
+///     m = β1 m + (1-β1) g,   v = β2 v + (1-β2) g²
+///     p -= lr / (1-β1ᵗ) * m / (√v / √(1-β2ᵗ) + ε)
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
+    /// True for AdamW (decoupled decay), false for Adam (L2 added to the gradient).
+    public let decoupledWeightDecay: Bool
+    let parameters: [Tensor]
+    var moments: [ObjectIdentifier: (m: Tensor, v: Tensor)] = [:]
+    public private(set) var stepCount = 0
+
+    public init(parameters: [Tensor], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
+                eps: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        (beta1, beta2) = betas
+        self.eps = eps
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+    }
+
+    /// AdamW with PyTorch's defaults (weight decay 0.01).
+    public static func adamW(parameters: [Tensor], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
+                             eps: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
+        Adam(parameters: parameters, learningRate: learningRate, betas: betas, eps: eps,
+             weightDecay: weightDecay, decoupledWeightDecay: true)
+    }
+
+    public func step() {
+        stepCount += 1
+        let t = Float(stepCount)
+        let bc1 = 1 - Foundation.powf(beta1, t), bc2 = 1 - Foundation.powf(beta2, t)
+        let stepSize = learningRate / bc1, bc2Root = bc2.squareRoot()
+        for p in parameters {
+            guard let gt = p.grad else { continue }
+            let id = ObjectIdentifier(p)
+            let state = moments[id] ?? (Tensor(zeros: p.shape), Tensor(zeros: p.shape))
+            moments[id] = state
+            let x = p.data, g = gt.data, m = state.m.data, v = state.v.data
+            for i in 0..<p.count {
+                var gi = g[i]
+                if decoupledWeightDecay { x[i] *= 1 - learningRate * weightDecay } else { gi += weightDecay * x[i] }
+                m[i] = beta1 * m[i] + (1 - beta1) * gi
+                v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+                x[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import WordsmithEngine
+
+/// Updates parameters from their accumulated gradients (PyTorch `torch.optim` semantics).
+public protocol Optimizer: AnyObject {
+    var learningRate: Float { get set }
+    /// One update of every parameter that has a gradient.
+    func step()
+}
+
+extension Optimizer {
+    public func zeroGrad(_ parameters: [Tensor]) { for p in parameters { p.zeroGrad() } }
+}
+
+/// Scales all gradients together so that their total L2 norm is at most `maxNorm`
+/// (PyTorch `clip_grad_norm_`, coefficient maxNorm / (norm + 1e-6)); returns the norm
+/// before clipping.
+@discardableResult
+public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
+    var total = 0.0
+    for p in parameters {
+        guard let g = p.grad else { continue }
+        for i in 0..<g.count { total += Double(g.data[i]) * Double(g.data[i]) }
+    }
+    let norm = Float(total.squareRoot())
+    let coef = maxNorm / (norm + 1e-6)
+    if coef < 1 {
+        for p in parameters {
+            guard let g = p.grad else { continue }
+            for i in 0..<g.count { g.data[i] *= coef }
+        }
+    }
+    return norm
+}
+
+/// Total L2 norm of the gradients, without changing them.
+public func gradNorm(_ parameters: [Tensor]) -> Float {
+    var total = 0.0
+    for p in parameters {
+        guard let g = p.grad else { continue }
+        for i in 0..<g.count { total += Double(g.data[i]) * Double(g.data[i]) }
+    }
+    return Float(total.squareRoot())
+}

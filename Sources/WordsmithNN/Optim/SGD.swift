@@ -1,0 +1,38 @@
+import WordsmithEngine
+
+/// Stochastic gradient descent, optionally with momentum and L2 weight decay:
+///     g += wd * p;  b = μ b + g;  p -= lr * b
+public final class SGD: Optimizer {
+    public var learningRate: Float
+    public let momentum: Float
+    public let weightDecay: Float
+    let parameters: [Tensor]
+    var velocity: [ObjectIdentifier: Tensor] = [:]
+
+    public init(parameters: [Tensor], learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+    }
+
+    public func step() {
+        for p in parameters {
+            guard let gt = p.grad else { continue }
+            let x = p.data, g = gt.data, n = p.count, lr = learningRate, wd = weightDecay
+            if momentum == 0 {
+                for i in 0..<n { x[i] -= lr * (g[i] + wd * x[i]) }
+                continue
+            }
+            let id = ObjectIdentifier(p)
+            if let b = velocity[id]?.data {
+                for i in 0..<n { b[i] = momentum * b[i] + g[i] + wd * x[i]; x[i] -= lr * b[i] }
+            } else {
+                let buf = Tensor(zeros: p.shape)
+                let b = buf.data
+                for i in 0..<n { b[i] = g[i] + wd * x[i]; x[i] -= lr * b[i] }
+                velocity[id] = buf
+            }
+        }
+    }
+}
