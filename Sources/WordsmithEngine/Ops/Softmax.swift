@@ -38,8 +38,9 @@ extension Tensor {
                 let src = x + row * n, dst = o + row * n
                 let m = VectorMath.max(src, count: n)
                 let total = VectorMath.expShifted(src, dst, count: n, shift: -m)
-                let lse = m + Float(Foundation.log(total))
-                for j in 0..<n { dst[j] = src[j] - lse }
+                // (x - max) - log Σ, as PyTorch: adding max back first would lose precision.
+                let logTotal = Float(Foundation.log(total))
+                for j in 0..<n { dst[j] = (src[j] - m) - logTotal }
             }
         }
         return out.recording("log_softmax", [self]) { out, g in

@@ -1,0 +1,75 @@
+import Testing
+import WordsmithEngine
+
+@Suite("Matrix products: BLAS and the built-in kernel")
+struct GEMMTests {
+    /// Naive triple loop in Float64: the reference for both backends.
+    static func reference(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                          a: [Float], b: [Float], beta: Float, c: [Float]) -> [Float] {
+        var out = c
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k {
+                    let av = transA ? a[p * m + i] : a[i * k + p]
+                    let bv = transB ? b[j * k + p] : b[p * n + j]
+                    s += Double(av) * Double(bv)
+                }
+                out[i * n + j] = Float(Double(alpha) * s + Double(beta) * Double(c[i * n + j]))
+            }
+        }
+        return out
+    }
+
+    static func run(_ backend: GEMM.Backend, transA: Bool, transB: Bool, m: Int, n: Int, k: Int) {
+        let g = Generator(seed: UInt64(m * 1000 + n * 10 + k))
+        let a = (0..<(m * k)).map { _ in g.uniform(-1, 1) }
+        let b = (0..<(k * n)).map { _ in g.uniform(-1, 1) }
+        var c = (0..<(m * n)).map { _ in g.uniform(-1, 1) }
+        let expected = reference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.7, a: a, b: b, beta: 0.5, c: c)
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.7,
+                               a: pa.baseAddress!, lda: transA ? m : k, b: pb.baseAddress!, ldb: transB ? k : n,
+                               beta: 0.5, c: pc.baseAddress!, ldc: n, backend: backend)
+                }
+            }
+        }
+        let worst = zip(c, expected).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-4 * Float(k).squareRoot(), "\(backend) tA=\(transA) tB=\(transB) \(m)x\(n)x\(k): max error \(worst)")
+    }
+
+    static let shapes = [(1, 1, 1), (3, 5, 7), (17, 33, 9), (64, 48, 100), (129, 70, 65)]
+
+    @Test("built-in kernel, every transpose combination", arguments: [false, true], [false, true])
+    func builtin(transA: Bool, transB: Bool) {
+        for (m, n, k) in Self.shapes { Self.run(.builtin, transA: transA, transB: transB, m: m, n: n, k: k) }
+    }
+
+    @Test("system BLAS, every transpose combination", .enabled(if: GEMM.usesBLAS, "no BLAS library loaded"),
+          arguments: [false, true], [false, true])
+    func blas(transA: Bool, transB: Bool) {
+        for (m, n, k) in Self.shapes { Self.run(.blas, transA: transA, transB: transB, m: m, n: n, k: k) }
+    }
+
+    @Test("the CI machine has a BLAS (set WORDSMITH_EXPECT_BLAS=1 to require one)")
+    func blasLoadedWhenRequired() {
+        if ProcessInfo.processInfo.environment["WORDSMITH_EXPECT_BLAS"] == "1" {
+            #expect(GEMM.usesBLAS, "\(BLASLibrary.summary)")
+        }
+        #expect(!BLASLibrary.summary.isEmpty)
+    }
+
+    @Test func emptyInnerDimensionScalesC() {
+        var c: [Float] = [1, 2, 3, 4]
+        let a: [Float] = [0], b: [Float] = [0]
+        c.withUnsafeMutableBufferPointer { pc in
+            GEMM.sgemm(transA: false, transB: false, m: 2, n: 2, k: 0, a: a, lda: 1, b: b, ldb: 2,
+                       beta: 2, c: pc.baseAddress!, ldc: 2)
+        }
+        #expect(c == [2, 4, 6, 8])
+    }
+}
+
+import Foundation
