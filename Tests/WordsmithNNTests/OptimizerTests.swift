@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import WordsmithEngine
+import WordsmithNN
+
+@Suite("Optimizers and schedules")
+struct OptimizerTests {
+    func parameter(_ values: [Float], grad: [Float]) -> Tensor {
+        let p = Tensor(shape: [values.count], values: values, requiresGrad: true)
+        (p * Tensor(shape: [grad.count], values: grad)).sum().backward()
+        return p
+    }
+
+    @Test func sgdWithMomentumAndWeightDecayByHand() {
+        let p = parameter([1, -2], grad: [0.5, 0.25])
+        let opt = SGD(parameters: [p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
+        opt.step()  // b = g + wd p = [0.51, 0.23]; p -= 0.1 b
+        #expect(abs(p.scalars[0] - 0.949) < 1e-6 && abs(p.scalars[1] - -2.023) < 1e-6)
+        opt.step()  // g' = [0.5 + 0.00949, 0.25 - 0.02023]; b = 0.9 b + g'
+        let b0 = 0.9 * 0.51 + 0.5 + 0.01 * 0.949
+        #expect(abs(p.scalars[0] - Float(0.949 - 0.1 * b0)) < 1e-6)
+    }
+
+    @Test func adamWFirstStepIsSignTimesLearningRate() {
+        let p = parameter([1, -1], grad: [3, -0.001])
+        let opt = Adam.adamW(parameters: [p], learningRate: 0.01, weightDecay: 0.1)
+        opt.step()
+        // p *= 1 - lr wd, then p -= lr * m̂ / (√v̂ + ε) = lr * sign(g) (to within ε).
+        #expect(abs(p.scalars[0] - (1 * (1 - 0.001) - 0.01)) < 1e-5)
+        #expect(abs(p.scalars[1] - (-1 * (1 - 0.001) + 0.01)) < 1e-4)
+    }
+
+    @Test func adamAddsWeightDecayToTheGradient() {
+        let p = parameter([2], grad: [0])
+        let opt = Adam(parameters: [p], learningRate: 0.1, weightDecay: 0.5)
+        opt.step()  // g = 0 + 0.5 * 2 = 1 -> step of -lr
+        #expect(abs(p.scalars[0] - 1.9) < 1e-5)
+    }
+
+    @Test func clippingScalesToTheMaximumNorm() {
+        let a = parameter([0, 0], grad: [3, 0]), b = parameter([0], grad: [4])
+        let norm = clipGradNorm([a, b], maxNorm: 1)
+        #expect(abs(norm - 5) < 1e-6)
+        #expect(abs(gradNorm([a, b]) - 1) < 1e-5)
+        #expect(abs(a.grad!.scalars[0] - 0.6) < 1e-5)
+        let small = parameter([0], grad: [0.1])
+        clipGradNorm([small], maxNorm: 1)
+        #expect(small.grad!.scalars == [0.1])
+    }
+
+    @Test func schedules() {
+        let noam = LearningRateSchedule.inverseSquareRoot(dModel: 512, warmup: 4000, scale: 1)
+        #expect(noam.rate(at: 2000) < noam.rate(at: 4000))
+        #expect(noam.rate(at: 16000) < noam.rate(at: 4000))
+        #expect(abs(noam.rate(at: 4000) - powf(512, -0.5) * powf(4000, -0.5)) < 1e-9)
+        #expect(LearningRateSchedule.linearWarmup(peak: 1, warmup: 10).rate(at: 5) == 0.5)
+        #expect(LearningRateSchedule.linearWarmup(peak: 1, warmup: 10).rate(at: 50) == 1)
+    }
+
+    @Test func trainingReducesLossOnAToyProblem() {
+        // Fit y = 2x - 1 with a Linear layer: loss must fall by orders of magnitude.
+        let g = Generator(seed: 3)
+        let lin = Linear(1, 1, generator: g)
+        let x = Tensor(shape: [8, 1], values: (0..<8).map { Float($0) / 8 })
+        let y = Tensor(shape: [8, 1], values: (0..<8).map { 2 * Float($0) / 8 - 1 })
+        let opt = Adam(parameters: lin.parameters(), learningRate: 0.1)
+        var first: Float = 0, last: Float = 0
+        for step in 0..<300 {
+            lin.zeroGrad()
+            let loss = (lin(x) - y).squared().mean()
+            if step == 0 { first = loss.item }
+            last = loss.item
+            loss.backward()
+            opt.step()
+        }
+        #expect(last < first / 100, "loss \(first) -> \(last)")
+    }
+}
