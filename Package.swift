@@ -5,6 +5,7 @@ import PackageDescription
 //   WordsmithEngine  tensors, autodiff, kernels (BLAS / SIMD), random numbers, safetensors
 //   WordsmithNN      modules and layers, losses, optimizers
 //   WordsmithModels  the language models and the encoder-decoder Transformer
+//   WordsmithLM      word-level language modeling: corpus, batching, training, generation
 //   wordsmith        the command-line tool
 let package = Package(
     name: "Wordsmith",
@@ -12,6 +13,7 @@ let package = Package(
         .library(name: "WordsmithEngine", targets: ["WordsmithEngine"]),
         .library(name: "WordsmithNN", targets: ["WordsmithNN"]),
         .library(name: "WordsmithModels", targets: ["WordsmithModels"]),
+        .library(name: "WordsmithLM", targets: ["WordsmithLM"]),
         .executable(name: "wordsmith", targets: ["wordsmith"]),
     ],
     dependencies: [
@@ -21,10 +23,13 @@ let package = Package(
         .target(name: "WordsmithEngine"),
         .target(name: "WordsmithNN", dependencies: ["WordsmithEngine"]),
         .target(name: "WordsmithModels", dependencies: ["WordsmithNN", "WordsmithEngine"]),
+        .target(
+            name: "WordsmithLM", dependencies: ["WordsmithModels", "WordsmithNN", "WordsmithEngine"],
+            resources: [.copy("DemoCorpus")]),
         .executableTarget(
             name: "wordsmith",
             dependencies: [
-                "WordsmithModels", "WordsmithNN", "WordsmithEngine",
+                "WordsmithLM", "WordsmithModels", "WordsmithNN", "WordsmithEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "WordsmithEngineTests", dependencies: ["WordsmithEngine"]),
@@ -32,5 +37,9 @@ let package = Package(
         .testTarget(
             name: "WordsmithModelsTests",
             dependencies: ["WordsmithModels", "WordsmithNN", "WordsmithEngine"]),
+        .testTarget(
+            name: "WordsmithLMTests",
+            dependencies: ["WordsmithLM", "WordsmithModels", "WordsmithNN", "WordsmithEngine"]),
+        .testTarget(name: "wordsmithCLITests", dependencies: ["WordsmithLM"]),
     ]
 )

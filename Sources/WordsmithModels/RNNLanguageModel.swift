@@ -38,9 +38,15 @@ public final class RNNLanguageModel: Module {
 
     /// tokens [T, B] -> log-probabilities [T*B, ntoken] and the next hidden state.
     public func callAsFunction(_ tokens: IndexTensor, _ state: RecurrentState) -> (logProbs: Tensor, state: RecurrentState) {
+        let (logits, next) = logits(tokens, state)
+        return (logits.logSoftmax(), next)
+    }
+
+    /// tokens [T, B] -> unnormalized next-word scores [T*B, ntoken] (for the fused
+    /// cross-entropy) and the next hidden state.
+    public func logits(_ tokens: IndexTensor, _ state: RecurrentState) -> (Tensor, RecurrentState) {
         let emb = drop(encoder(tokens))
         let (output, next) = rnn(emb, state)
-        let logits = decoder(drop(output))
-        return (logits.reshaped([-1, config.ntoken]).logSoftmax(), next)
+        return (decoder(drop(output)).reshaped([-1, config.ntoken]), next)
     }
 }

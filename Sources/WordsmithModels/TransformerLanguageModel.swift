@@ -19,9 +19,17 @@ public final class TransformerLanguageModel: Module {
         precondition(config.nhead > 0 && config.emsize % config.nhead == 0,
                      "emsize \(config.emsize) must be divisible by nhead \(config.nhead)")
         self.config = config
+        // As in the example (which builds nn.Transformer without passing dropout), the encoder
+        // layers use nn.Transformer's default dropout of 0.1 and --dropout applies to the
+        // positional encoding; a config built for the fixtures sets both to its own value.
         let layer = TransformerLayerConfig(dModel: config.emsize, heads: config.nhead, feedForward: config.nhid,
-                                           dropout: config.dropout, normFirst: config.normFirst)
+                                           dropout: config.layerDropout ?? config.dropout, normFirst: config.normFirst)
         encoder = TransformerEncoder(layer, layers: config.nlayers, generator: generator)
+        // nn.Transformer's _reset_parameters: Xavier-uniform for every matrix.
+        for (_, p) in encoder.namedParameters() where p.rank == 2 {
+            let bound = (6 / Float(p.shape[0] + p.shape[1])).squareRoot()
+            p.assign(Tensor.uniform(p.shape, low: -bound, high: bound, generator: generator))
+        }
         decoder = Linear(weight: Tensor.uniform([config.ntoken, config.emsize], low: -0.1, high: 0.1,
                                                 generator: generator, requiresGrad: true),
                          bias: Tensor(zeros: [config.ntoken], requiresGrad: true))
@@ -33,8 +41,24 @@ public final class TransformerLanguageModel: Module {
 
     /// tokens [T, B] -> log-probabilities [T*B, ntoken]; position t sees tokens 0...t only.
     public func callAsFunction(_ tokens: IndexTensor) -> Tensor {
+        logits(tokens).logSoftmax()
+    }
+
+    /// tokens [T, B] -> unnormalized next-word scores [T*B, ntoken].
+    public func logits(_ tokens: IndexTensor) -> Tensor {
         let x = positionalEncoding(inputEmbedding(tokens) * Float(config.emsize).squareRoot())
         let h = encoder(x, mask: MultiHeadAttention.causalMask(tokens.shape[0]))
-        return decoder(h).reshaped([-1, config.ntoken]).logSoftmax()
+        return decoder(h).reshaped([-1, config.ntoken])
+    }
+
+    /// One attention cache per encoder layer, for `step`.
+    public func makeCaches() -> [AttentionCache] { encoder.layers.map { _ in AttentionCache() } }
+
+    /// Scores for new tokens [L, B] that continue the sequence held in `caches`
+    /// (positions start at the cache length): generation with a key/value cache.
+    public func step(_ tokens: IndexTensor, caches: [AttentionCache]) -> Tensor {
+        let start = caches.first?.length ?? 0
+        let x = positionalEncoding(inputEmbedding(tokens) * Float(config.emsize).squareRoot(), start: start)
+        return decoder(encoder.step(x, caches: caches)).reshaped([-1, config.ntoken])
     }
 }

@@ -17,6 +17,8 @@ public struct BLASLibrary: @unchecked Sendable {
     ) -> Void
 
     let sgemm: SGEMM
+    typealias SetThreads = @convention(c) (Int32) -> Void
+    let setThreads: SetThreads?
     /// The file that was loaded.
     public let path: String
     /// OpenBLAS's kernel ("SkylakeX", "Haswell", ...) when it reports one.
@@ -64,7 +66,8 @@ public struct BLASLibrary: @unchecked Sendable {
                 typealias GetString = @convention(c) () -> UnsafePointer<CChar>?
                 if let s = unsafeBitCast(f, to: GetString.self)() { config = String(cString: s) }
             }
-            return BLASLibrary(sgemm: unsafeBitCast(sym, to: SGEMM.self), path: name,
+            let threads = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
+            return BLASLibrary(sgemm: unsafeBitCast(sym, to: SGEMM.self), setThreads: threads, path: name,
                                coreName: core, config: config, coreTypeChosen: chosen)
         }
         if let requested {

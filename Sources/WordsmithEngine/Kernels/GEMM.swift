@@ -1,3 +1,5 @@
+import Foundation
+
 /// Single-precision matrix product on row-major buffers:
 ///
 ///     C[M,N] = alpha * op(A) * op(B) + beta * C,   op(X) = X or X^T
@@ -24,6 +26,7 @@ public enum GEMM {
             return
         }
         if backend != .builtin, let blas = BLASLibrary.shared {
+            useThreads(for: m * n * k, blas)
             blas.sgemm(101, transA ? 112 : 111, transB ? 112 : 111,
                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
                        beta, c, Int32(ldc))
@@ -32,6 +35,20 @@ public enum GEMM {
         precondition(backend != .blas, "GEMM backend .blas requested but no BLAS library is loaded")
         builtin(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                 a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// OpenBLAS threads busy-wait around each call: on the many small products of an RNN
+    /// step they cost more than they save, so products under ~1 MFLOP run on one thread.
+    nonisolated(unsafe) static var currentThreads: Int32 = 0  // GEMM is called from one thread at a time
+    static let explicitThreadSetting = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] != nil
+
+    static func useThreads(for work: Int, _ blas: BLASLibrary) {
+        guard let set = blas.setThreads, !explicitThreadSetting else { return }
+        let wanted: Int32 = work < 500_000 ? 1 : Int32(Parallel.coreCount)
+        if wanted != currentThreads {
+            set(wanted)
+            currentThreads = wanted
+        }
     }
 
     static func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int, by beta: Float) {

@@ -11,9 +11,14 @@ public enum VectorMath {
     @inline(__always)
     public static func exp(_ x: V) -> V {
         let lo: Float = -87.33654, hi: Float = 88.72284
-        let xc = x.clamped(lowerBound: V(repeating: lo), upperBound: V(repeating: hi))
-        // x = n ln2 + r, |r| <= ln2 / 2
-        let n = (xc * 1.442_695_04).rounded(.toNearestOrEven)
+        var xc = x.replacing(with: lo, where: x .< lo)
+        xc.replace(with: hi, where: xc .> hi)
+        // Round x·log2(e) to the nearest integer n with the 1.5·2^23 trick: after the add the
+        // integer sits in the low mantissa bits (generic SIMD rounding/conversion is slow).
+        let magic = V(repeating: 12_582_912)
+        let shifted = xc * 1.442_695_04 + magic
+        let n = shifted - magic
+        // x = n ln2 + r, |r| <= ln2 / 2 (ln2 split in two parts for precision)
         var r = xc - n * 0.693_359_375
         r = r + n * 2.121_944_4e-4
         var p: V = V(repeating: 1.987_569_15e-4)
@@ -23,8 +28,9 @@ public enum VectorMath {
         p = p * r + 1.666_666_545_9e-1
         p = p * r + 5.000_000_120_1e-1
         p = p * (r * r) + r + 1
-        let ni = SIMD8<Int32>(n, rounding: .towardZero)
-        let scale = unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: (ni &+ 127) &<< 23), to: V.self)
+        // 2^n from the integer bits: (n + 127) << 23.
+        let bits = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000
+        let scale = unsafeBitCast((bits &+ 127) &<< 23, to: V.self)
         var result = p * scale
         // Below the smallest normal exponent the true value rounds to (almost) zero:
         // return exactly 0 so that -inf masks give exactly zero weight.
@@ -36,7 +42,7 @@ public enum VectorMath {
 
     @inline(__always)
     public static func exp(_ x: Float) -> Float {
-        exp(V(repeating: x))[0]
+        Foundation.expf(x)
     }
 
     /// dst[i] = exp(src[i] + shift); returns the sum of the results (accumulated in Float64
@@ -70,7 +76,8 @@ public enum VectorMath {
         var m = V(repeating: -.infinity)
         var i = 0
         while i + 8 <= n {
-            m = pointwiseMax(m, UnsafeRawPointer(src + i).loadUnaligned(as: V.self))
+            let v = UnsafeRawPointer(src + i).loadUnaligned(as: V.self)
+            m.replace(with: v, where: v .> m)
             i += 8
         }
         var r = m.max()
@@ -96,7 +103,7 @@ public enum VectorMath {
     /// Logistic sigmoid 1 / (1 + e^-x), stable for large |x|.
     @inline(__always)
     public static func sigmoid(_ x: Float) -> Float {
-        1 / (1 + exp(-x))
+        1 / (1 + Foundation.expf(-x))
     }
 
     /// Hyperbolic tangent (libm's, accurate to an ulp; a vectorized one belongs to the

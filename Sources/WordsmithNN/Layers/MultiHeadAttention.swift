@@ -49,15 +49,41 @@ public final class MultiHeadAttention: Module {
         precondition(query.rank == 3 && query.shape[2] == e && key.shape == [s, n, e] && value.shape == [s, n, e],
                      "attention expects query [L, N, \(e)], key/value [S, N, \(e)]; got \(query.shape), \(key.shape), \(value.shape)")
         let (q, k, v) = project(query: query, key: key, value: value)
+        let mask = additiveMask(l: l, s: s, n: n, attentionMask: attentionMask, keyPaddingMask: keyPaddingMask)
+        return attend(q: q, k: k, v: v, mask: mask, needWeights: needWeights)
+    }
+
+    /// Self-attention of new positions x [L, N, E] over every position seen so far: the keys
+    /// and values of earlier calls are kept in `cache`, so generating token t costs O(t)
+    /// instead of re-running the whole prefix. Positions within `x` see each other causally.
+    public func callAsFunction(incremental x: Tensor, cache: AttentionCache) -> Tensor {
+        let e = embedDim, l = x.shape[0], n = x.shape[1]
+        let (q, k, v) = project(query: x, key: x, value: x)
+        let past = cache.keys?.shape[0] ?? 0
+        let keys = cache.keys.map { Tensor.concat([$0, k], dim: 0) } ?? k.copy()
+        let values = cache.values.map { Tensor.concat([$0, v], dim: 0) } ?? v.copy()
+        (cache.keys, cache.values) = (keys, values)
+        let s = past + l
+        var mask: Tensor? = nil
+        if l > 1 {
+            var m = [Float](repeating: 0, count: l * s)
+            for i in 0..<l { for j in (past + i + 1)..<max(s, past + i + 1) { m[i * s + j] = -.infinity } }
+            mask = additiveMask(l: l, s: s, n: n, attentionMask: Tensor(shape: [l, s], values: m), keyPaddingMask: nil)
+        }
+        precondition(x.shape[2] == e, "attention expects [L, N, \(e)], got \(x.shape)")
+        return attend(q: q, k: keys, v: values, mask: mask, needWeights: false).output
+    }
+
+    /// softmax(Q Kᵀ / √d_k + mask) V over all heads, then the output projection.
+    func attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, needWeights: Bool) -> (output: Tensor, weights: Tensor?) {
+        let e = embedDim, l = q.shape[0], n = q.shape[1], s = k.shape[0]
         let dk = e / heads
         // [len, N, E] -> [N*H, len, d_k]
         func splitHeads(_ x: Tensor, _ len: Int) -> Tensor {
             x.reshaped([len, n * heads, dk]).permuted([1, 0, 2])
         }
         var scores = splitHeads(q, l).matmul(splitHeads(k, s), transposingB: true) * (1 / Float(dk).squareRoot())
-        if let mask = additiveMask(l: l, s: s, n: n, attentionMask: attentionMask, keyPaddingMask: keyPaddingMask) {
-            scores = scores + mask
-        }
+        if let mask { scores = scores + mask }
         let weights = attentionDropout(scores.softmax())
         let context = weights.matmul(splitHeads(v, s)).permuted([1, 0, 2]).reshaped([l, n, e])
         let averaged = needWeights ? weights.reshaped([n, heads, l, s]).mean(axis: 1) : nil
@@ -103,4 +129,13 @@ public final class MultiHeadAttention: Module {
         }
         return mask
     }
+}
+
+/// Keys and values of the positions attended to so far, [S, N, E] each (for generation).
+public final class AttentionCache {
+    public var keys: Tensor?
+    public var values: Tensor?
+    public init() {}
+    /// Number of cached positions.
+    public var length: Int { keys?.shape[0] ?? 0 }
 }

@@ -56,6 +56,18 @@ public final class TransformerEncoderLayer: Module {
         let h = norm1(x + sa(x))
         return norm2(h + ff(h))
     }
+
+    /// The same layer on new positions only, attending to cached earlier ones (generation).
+    public func step(_ x: Tensor, cache: AttentionCache) -> Tensor {
+        func sa(_ y: Tensor) -> Tensor { dropout1(selfAttention(incremental: y, cache: cache)) }
+        func ff(_ y: Tensor) -> Tensor { dropout2(feedForward(y)) }
+        if normFirst {
+            let h = x + sa(norm1(x))
+            return h + ff(norm2(h))
+        }
+        let h = norm1(x + sa(x))
+        return norm2(h + ff(h))
+    }
 }
 
 /// Masked self-attention, attention over the encoder's output (memory), then feed-forward,
@@ -121,6 +133,14 @@ public final class TransformerEncoder: Module {
     public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, keyPaddingMask: [Bool]? = nil) -> Tensor {
         var h = x
         for layer in layers { h = layer(h, mask: mask, keyPaddingMask: keyPaddingMask) }
+        return norm.map { $0(h) } ?? h
+    }
+
+    /// Runs new positions through every layer with one cache per layer (generation).
+    public func step(_ x: Tensor, caches: [AttentionCache]) -> Tensor {
+        precondition(caches.count == layers.count, "one attention cache per layer")
+        var h = x
+        for (layer, cache) in zip(layers, caches) { h = layer.step(h, cache: cache) }
         return norm.map { $0(h) } ?? h
     }
 }

@@ -1,0 +1,142 @@
+import Foundation
+import WordsmithEngine
+import WordsmithModels
+import WordsmithNN
+
+/// A language-model checkpoint: one safetensors file whose tensors carry PyTorch
+/// `state_dict` names and whose metadata holds what is needed to rebuild the model:
+///
+/// | metadata key            | value                                             |
+/// |-------------------------|---------------------------------------------------|
+/// | `wordsmith.config`      | the model config as JSON (`LanguageModelConfig`)  |
+/// | `wordsmith.vocabulary`  | the vocabulary as a JSON array of tokens, by id   |
+/// | `wordsmith.tokenizer`   | `word` or `char`                                  |
+///
+/// A file without this metadata (a PyTorch `state_dict` saved with `safetensors`) can still
+/// be loaded by giving the vocabulary (from the corpus) and the model kind.
+public struct Checkpoint {
+    public var model: LanguageModel
+    public var vocabulary: Vocabulary
+    public var tokenizer: Tokenizer
+
+    public init(model: LanguageModel, vocabulary: Vocabulary, tokenizer: Tokenizer) {
+        self.model = model
+        self.vocabulary = vocabulary
+        self.tokenizer = tokenizer
+    }
+
+    public enum LoadError: Error, CustomStringConvertible {
+        case missing(String)
+        case notACheckpoint(String, String)
+        case needsVocabulary(String)
+        case vocabularyMismatch(String, checkpoint: Int, corpus: Int)
+        case cannotInferModel(String, String)
+
+        public var description: String {
+            switch self {
+            case .missing(let p): return "checkpoint '\(p)' does not exist; train one with `wordsmith train --save \(p)`"
+            case .notACheckpoint(let p, let why): return "'\(p)' is not a valid checkpoint: \(why)"
+            case .needsVocabulary(let p): return "'\(p)' has no vocabulary in its metadata (a plain PyTorch state_dict?); pass --data with the corpus it was trained on"
+            case .vocabularyMismatch(let p, let a, let b): return "checkpoint '\(p)' was trained with a vocabulary of \(a) tokens but this corpus has \(b); use the corpus it was trained on"
+            case .cannotInferModel(let p, let why): return "cannot tell the model in '\(p)': \(why)"
+            }
+        }
+    }
+
+    public func write(to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let config = String(decoding: try encoder.encode(model.config), as: UTF8.self)
+        let vocab = String(decoding: try JSONEncoder().encode(vocabulary.words), as: UTF8.self)
+        try model.module.safetensors(metadata: [
+            "format": "pt",
+            "wordsmith.config": config,
+            "wordsmith.vocabulary": vocab,
+            "wordsmith.tokenizer": tokenizer.rawValue,
+        ]).write(to: url)
+    }
+
+    /// Loads a checkpoint. `corpusVocabulary` is used when the file has none (and must agree
+    /// in size when it has one); `kind` names the model when it cannot be read from metadata.
+    public static func load(from url: URL, corpusVocabulary: Vocabulary? = nil, kind: String? = nil, nhead: Int = 2) throws -> Checkpoint {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw LoadError.missing(url.path) }
+        let file: SafeTensors
+        do { file = try SafeTensors(contentsOf: url) } catch { throw LoadError.notACheckpoint(url.path, "\(error)") }
+        var vocabulary: Vocabulary
+        if let json = file.metadata["wordsmith.vocabulary"] {
+            guard let words = try? JSONDecoder().decode([String].self, from: Data(json.utf8)) else {
+                throw LoadError.notACheckpoint(url.path, "its vocabulary metadata is not a JSON list of strings")
+            }
+            vocabulary = Vocabulary(words: words)
+            if let corpus = corpusVocabulary, corpus.count != vocabulary.count {
+                throw LoadError.vocabularyMismatch(url.path, checkpoint: vocabulary.count, corpus: corpus.count)
+            }
+        } else if let corpus = corpusVocabulary {
+            vocabulary = corpus
+        } else {
+            throw LoadError.needsVocabulary(url.path)
+        }
+        let config: LanguageModelConfig
+        if let json = file.metadata["wordsmith.config"] {
+            guard let c = try? JSONDecoder().decode(LanguageModelConfig.self, from: Data(json.utf8)) else {
+                throw LoadError.notACheckpoint(url.path, "its config metadata is not a valid model config")
+            }
+            config = c
+        } else {
+            config = try inferConfig(file, path: url.path, kind: kind, nhead: nhead)
+        }
+        if let problem = config.problems.first { throw LoadError.notACheckpoint(url.path, problem) }
+        if config.ntoken != vocabulary.count {
+            throw LoadError.vocabularyMismatch(url.path, checkpoint: config.ntoken, corpus: vocabulary.count)
+        }
+        let model = LanguageModel(config, generator: Generator(seed: 0))
+        var values: [String: Tensor] = [:]
+        for name in file.names where name != "pos_encoder.pe" {  // the example's constant buffer
+            values[name] = try file.tensor(name)
+        }
+        do { try model.module.loadStateDict(values) } catch { throw LoadError.notACheckpoint(url.path, "\(error)") }
+        let tokenizer = file.metadata["wordsmith.tokenizer"].flatMap(Tokenizer.init(rawValue:)) ?? .word
+        return Checkpoint(model: model, vocabulary: vocabulary, tokenizer: tokenizer)
+    }
+
+    /// The tokenizer recorded in a checkpoint (word when absent or unreadable).
+    public static func peekTokenizer(_ url: URL) throws -> Tokenizer {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw LoadError.missing(url.path) }
+        guard let file = try? SafeTensors(contentsOf: url) else { return .word }
+        return file.metadata["wordsmith.tokenizer"].flatMap(Tokenizer.init(rawValue:)) ?? .word
+    }
+
+    /// Reads sizes from a plain PyTorch state_dict of the example's models.
+    static func inferConfig(_ file: SafeTensors, path: String, kind: String?, nhead: Int) throws -> LanguageModelConfig {
+        if let emb = file.entries["input_emb.weight"] {
+            let layers = Set(file.names.compactMap { n -> Int? in
+                guard n.hasPrefix("encoder.layers.") else { return nil }
+                return Int(n.split(separator: ".")[2])
+            }).count
+            guard let ff = file.entries["encoder.layers.0.linear1.weight"] else {
+                throw LoadError.cannotInferModel(path, "no encoder.layers.0.linear1.weight")
+            }
+            // The head count is not visible in the weights: it comes from --nhead.
+            return LanguageModelConfig(kind: "Transformer", ntoken: emb.shape[0], emsize: emb.shape[1], nhid: ff.shape[0],
+                                       nlayers: layers, nhead: nhead, dropout: 0)
+        }
+        guard let emb = file.entries["encoder.weight"], let wih = file.entries["rnn.weight_ih_l0"],
+              let whh = file.entries["rnn.weight_hh_l0"] else {
+            throw LoadError.cannotInferModel(path, "expected encoder.weight and rnn.weight_ih_l0 (RNN) or input_emb.weight (Transformer)")
+        }
+        let hidden = whh.shape[1], gates = wih.shape[0] / max(hidden, 1)
+        let layers = file.names.filter { $0.hasPrefix("rnn.weight_ih_l") }.count
+        let resolved: String
+        switch (gates, kind) {
+        case (4, _): resolved = "LSTM"
+        case (3, _): resolved = "GRU"
+        case (1, let k?) where k == "RNN_TANH" || k == "RNN_RELU": resolved = k
+        case (1, _): throw LoadError.cannotInferModel(path, "an Elman RNN's nonlinearity is not stored; pass --model RNN_TANH or RNN_RELU")
+        default: throw LoadError.cannotInferModel(path, "rnn.weight_ih_l0 has \(wih.shape[0]) rows for hidden size \(hidden)")
+        }
+        var tied = false
+        if let dec = file.entries["decoder.weight"] { tied = dec.bytes == emb.bytes }
+        return LanguageModelConfig(kind: resolved, ntoken: emb.shape[0], emsize: emb.shape[1], nhid: hidden,
+                                   nlayers: layers, dropout: 0, tied: tied)
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import WordsmithEngine
+import WordsmithModels
+import WordsmithNN
+
+/// The training loop of PyTorch's `word_language_model/main.py`: truncated BPTT over
+/// `bptt`-long chunks, hidden state detached between chunks, gradient clipping, then
+/// SGD (`p -= lr * grad`) or AdamW.
+public final class Trainer {
+    public enum OptimizerKind: String, CaseIterable, Sendable { case sgd, adamw }
+
+    public let model: LanguageModel
+    public var learningRate: Float
+    public let clip: Float
+    public let bptt: Int
+    let parameters: [Tensor]
+    let adam: Adam?
+
+    public init(model: LanguageModel, learningRate: Float, clip: Float, bptt: Int, optimizer: OptimizerKind = .sgd) {
+        self.model = model
+        self.learningRate = learningRate
+        self.clip = clip
+        self.bptt = bptt
+        parameters = model.module.parameters()
+        adam = optimizer == .adamw ? Adam.adamW(parameters: parameters, learningRate: learningRate) : nil
+    }
+
+    /// What the loop reports every `logInterval` batches.
+    public struct Progress: Sendable {
+        public var batch: Int
+        public var batches: Int
+        public var learningRate: Float
+        public var msPerBatch: Double
+        public var loss: Double
+        public var tokensPerSecond: Double
+        public var perplexity: Double { exp(loss) }
+    }
+
+    public enum TrainingError: Error, CustomStringConvertible {
+        case nonFiniteLoss(batch: Int, loss: Float)
+        public var description: String {
+            switch self {
+            case .nonFiniteLoss(let b, let l):
+                return "the loss became \(l) at batch \(b); training stopped (try a lower --lr or a smaller --clip)"
+            }
+        }
+    }
+
+    /// One pass over `data`. Calls `report` every `logInterval` batches (and `shouldStop`
+    /// before each batch, for Ctrl-C); `maxBatches` limits the pass (for --dry-run).
+    /// Returns the mean training loss.
+    @discardableResult
+    public func trainEpoch(_ data: BatchedStream, logInterval: Int, maxBatches: Int? = nil,
+                           shouldStop: () -> Bool = { false }, report: (Progress) -> Void) throws -> Double {
+        model.module.train()
+        var state = model.initialState(batch: data.batchSize)
+        var intervalLoss = 0.0, intervalTokens = 0, epochLoss = 0.0, epochBatches = 0
+        var intervalStart = Date()
+        let batches = data.chunkCount(bptt: bptt)
+        for (batch, i) in data.chunkStarts(bptt: bptt).enumerated() {
+            if let maxBatches, batch >= maxBatches { break }
+            if shouldStop() { break }
+            let (input, targets) = data.chunk(at: i, bptt: bptt)
+            model.module.zeroGrad()
+            let (logits, next) = model.logits(input, state?.detached())
+            state = next
+            let loss = crossEntropy(logits, targets: targets)
+            guard loss.item.isFinite else { throw TrainingError.nonFiniteLoss(batch: batch, loss: loss.item) }
+            loss.backward()
+            clipGradNorm(parameters, maxNorm: clip)
+            if let adam {
+                adam.learningRate = learningRate
+                adam.step()
+            } else {
+                for p in parameters {
+                    guard let g = p.grad else { continue }
+                    let x = p.data, gp = g.data, lr = learningRate
+                    for k in 0..<p.count { x[k] -= lr * gp[k] }
+                }
+            }
+            intervalLoss += Double(loss.item)
+            intervalTokens += targets.count
+            epochLoss += Double(loss.item)
+            epochBatches += 1
+            if batch % logInterval == 0 && batch > 0 {
+                let elapsed = Date().timeIntervalSince(intervalStart)
+                report(Progress(batch: batch, batches: batches, learningRate: learningRate,
+                                msPerBatch: elapsed * 1000 / Double(logInterval), loss: intervalLoss / Double(logInterval),
+                                tokensPerSecond: Double(intervalTokens) / elapsed))
+                intervalLoss = 0
+                intervalTokens = 0
+                intervalStart = Date()
+            }
+        }
+        return epochBatches > 0 ? epochLoss / Double(epochBatches) : .nan
+    }
+
+    /// Mean loss per token over `data` (the example's `evaluate`: each chunk's loss weighted by
+    /// its length, divided by the number of predicted positions).
+    public static func evaluate(_ model: LanguageModel, _ data: BatchedStream, bptt: Int) -> Double {
+        model.module.eval()
+        defer { model.module.train() }
+        return withNoGrad {
+            var state = model.initialState(batch: data.batchSize)
+            var total = 0.0
+            for i in data.chunkStarts(bptt: bptt) {
+                let (input, targets) = data.chunk(at: i, bptt: bptt)
+                let (logits, next) = model.logits(input, state)
+                state = next
+                total += Double(input.shape[0]) * Double(crossEntropy(logits, targets: targets).item)
+            }
+            return total / Double(max(data.rows - 1, 1))
+        }
+    }
+
+    /// Log-probability (natural log) of each line of `stream` (ids with `<eos>` ending each
+    /// line), computed with batch size 1 and the state carried across lines.
+    public static func sentenceLogProbabilities(_ model: LanguageModel, _ stream: [Int32], eos: Int32, bptt: Int) -> [(tokens: Int, logProb: Double)] {
+        model.module.eval()
+        defer { model.module.train() }
+        return withNoGrad {
+            var result: [(Int, Double)] = []
+            var current = 0.0, count = 0
+            var state = model.initialState(batch: 1)
+            var i = 0
+            while i < stream.count - 1 {
+                let len = min(bptt, stream.count - 1 - i)
+                let input = IndexTensor(shape: [len, 1], values: Array(stream[i..<(i + len)]))
+                let (logits, next) = model.logits(input, state)
+                state = next
+                let lp = logits.logSoftmax()
+                for t in 0..<len {
+                    let target = stream[i + t + 1]
+                    current += Double(lp.data[t * lp.shape[1] + Int(target)])
+                    count += 1
+                    if target == eos { result.append((count, current)); current = 0; count = 0 }
+                }
+                i += len
+            }
+            return result
+        }
+    }
+}

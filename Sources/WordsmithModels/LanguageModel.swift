@@ -1,0 +1,47 @@
+import WordsmithEngine
+import WordsmithNN
+
+/// Either kind of word-level language model, behind one interface for training,
+/// evaluation and generation.
+public enum LanguageModel {
+    case recurrent(RNNLanguageModel)
+    case transformer(TransformerLanguageModel)
+
+    public init(_ config: LanguageModelConfig, generator: Generator) {
+        self = config.isTransformer
+            ? .transformer(TransformerLanguageModel(config, generator: generator))
+            : .recurrent(RNNLanguageModel(config, generator: generator))
+    }
+
+    public var module: Module {
+        switch self {
+        case .recurrent(let m): m
+        case .transformer(let m): m
+        }
+    }
+
+    public var config: LanguageModelConfig {
+        switch self {
+        case .recurrent(let m): m.config
+        case .transformer(let m): m.config
+        }
+    }
+
+    /// Hidden state carried between chunks: the RNN's state, nil for the Transformer (whose
+    /// chunks are independent, as in the example).
+    public func initialState(batch: Int) -> RecurrentState? {
+        if case .recurrent(let m) = self { return m.initialState(batch: batch) }
+        return nil
+    }
+
+    /// tokens [T, B] -> scores [T*B, ntoken] and the next state.
+    public func logits(_ tokens: IndexTensor, _ state: RecurrentState?) -> (Tensor, RecurrentState?) {
+        switch self {
+        case .recurrent(let m):
+            let (logits, next) = m.logits(tokens, state ?? m.initialState(batch: tokens.shape[1]))
+            return (logits, next)
+        case .transformer(let m):
+            return (m.logits(tokens), nil)
+        }
+    }
+}

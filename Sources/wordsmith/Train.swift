@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import WordsmithEngine
+import WordsmithLM
+import WordsmithModels
+
+/// `wordsmith train`: PyTorch's word_language_model/main.py, same flags and defaults.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a word-level language model (RNN, LSTM, GRU or Transformer).",
+        discussion: """
+            Without --data: uses ./data/wikitext-2 when present, else a small demo corpus shipped \
+            with the tool (and a small model that trains in about a minute). Flags and defaults \
+            follow PyTorch's word_language_model example; the best model by validation loss is \
+            saved (safetensors, PyTorch state_dict names), the learning rate is divided by 4 \
+            when validation does not improve, and the test perplexity is reported at the end. \
+            Ctrl-C stops training early and still evaluates the best model.
+            """)
+
+    @Option(help: "Folder with train.txt, valid.txt, test.txt (default: ./data/wikitext-2, else the demo corpus).")
+    var data: String?
+    @Option(help: "LSTM, GRU, RNN_TANH, RNN_RELU or Transformer.")
+    var model = "LSTM"
+    @Option(help: "Size of word embeddings (default 200; 64 on the demo corpus).")
+    var emsize: Int?
+    @Option(help: "Hidden units per layer, or the Transformer's feed-forward width (default 200; 64 on the demo corpus).")
+    var nhid: Int?
+    @Option(help: "Number of layers.")
+    var nlayers = 2
+    @Option(help: "Initial learning rate.")
+    var lr: Float = 20
+    @Option(help: "Gradient clipping (maximum total norm).")
+    var clip: Float = 0.25
+    @Option(help: "Upper epoch limit (default 40; 3 on the demo corpus).")
+    var epochs: Int?
+    @Option(name: .customLong("batch-size"), help: "Batch size.")
+    var batchSize = 20
+    @Option(help: "Sequence length (truncated back-propagation through time).")
+    var bptt = 35
+    @Option(help: "Dropout applied to layers (0 = no dropout).")
+    var dropout: Float = 0.2
+    @Flag(help: "Tie the word embedding and softmax weights (needs emsize == nhid).")
+    var tied = false
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1111
+    @Option(name: .customLong("log-interval"), help: "Report interval in batches.")
+    var logInterval = 200
+    @Option(help: "Where to save the final model (safetensors).")
+    var save = "model.safetensors"
+    @Option(help: "Number of heads in the Transformer's attention.")
+    var nhead = 2
+    @Flag(name: .customLong("dry-run"), help: "Run one batch of training and evaluation, to check the setup.")
+    var dryRun = false
+    @Option(help: "sgd (the example's) or adamw.")
+    var optimizer: Trainer.OptimizerKind = .sgd
+    @Option(help: "word (whitespace-separated) or char (characters, for text without spaces).")
+    var tokenizer: Tokenizer = .word
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if bptt < 1 { throw ValidationError("--bptt must be at least 1, got \(bptt)") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        if logInterval < 1 { throw ValidationError("--log-interval must be at least 1") }
+        if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1") }
+        if !(lr > 0) { throw ValidationError("--lr must be positive") }
+        let probe = LanguageModelConfig(kind: model, ntoken: 1, emsize: emsize ?? 200, nhid: nhid ?? 200,
+                                        nlayers: nlayers, nhead: nhead, dropout: dropout, tied: tied)
+        if let problem = probe.problems.first { throw ValidationError(problem) }
+    }
+
+    func run() throws {
+        common.logBackend()
+        let (folder, isDemo) = try resolveData()
+        let started = Date()
+        let corpus = try Corpus(folder: folder, tokenizer: tokenizer)
+        Console.info("Corpus \(folder.path): \(corpus.vocabulary.count) tokens in the vocabulary; train \(corpus.train.count), valid \(corpus.valid.count), test \(corpus.test.count) (tokenized in \(String(format: "%.2f", Date().timeIntervalSince(started))) s)")
+
+        let config = LanguageModelConfig(
+            kind: model, ntoken: corpus.vocabulary.count, emsize: emsize ?? (isDemo ? 64 : 200),
+            nhid: nhid ?? (isDemo ? 64 : 200), nlayers: nlayers, nhead: nhead, dropout: dropout, tied: tied,
+            layerDropout: model == "Transformer" ? 0.1 : nil)
+        if let problem = config.problems.first { throw UserError(problem) }
+        let generator = Generator(seed: seed)
+        let lm = LanguageModel(config, generator: generator)
+        Console.info("Model \(model): \(lm.module.parameterCount) parameters")
+
+        let train = BatchedStream(corpus.train, batchSize: batchSize)
+        let valid = BatchedStream(corpus.valid, batchSize: 10)
+        let test = BatchedStream(corpus.test, batchSize: 10)
+        guard train.rows > 1 else { throw UserError("train.txt has too few tokens for --batch-size \(batchSize)") }
+        let trainer = Trainer(model: lm, learningRate: lr, clip: clip, bptt: bptt, optimizer: optimizer)
+        let checkpoint = Checkpoint(model: lm, vocabulary: corpus.vocabulary, tokenizer: tokenizer)
+        let saveURL = URL(fileURLWithPath: save)
+
+        InterruptFlag.shared.install()
+        var best: Double? = nil
+        var curve: [(epoch: Int, train: Double, valid: Double)] = []
+        let totalEpochs = epochs ?? (isDemo ? 3 : 40)
+        var epoch = 1
+        while epoch <= totalEpochs {
+            let epochStart = Date()
+            let trainLoss: Double
+            do {
+                trainLoss = try trainer.trainEpoch(train, logInterval: logInterval, maxBatches: dryRun ? 1 : nil,
+                                                   shouldStop: { InterruptFlag.shared.isRaised }) { p in
+                    Console.line(String(format: "| epoch %3d | %5d/%5d batches | lr %02.2f | ms/batch %5.2f | loss %5.2f | ppl %8.2f",
+                                        epoch, p.batch, p.batches, p.learningRate, p.msPerBatch, p.loss, p.perplexity))
+                    let left = Double(p.batches - p.batch) * p.msPerBatch / 1000
+                    Console.progress(done: p.batch, total: p.batches, tokensPerSecond: p.tokensPerSecond, secondsLeft: left)
+                }
+            } catch let error as Trainer.TrainingError {
+                throw UserError("\(error)" + (best != nil ? "; the last good model is in \(save)" : ""))
+            }
+            if InterruptFlag.shared.isRaised {
+                Console.line(String(repeating: "-", count: 89))
+                Console.line("Exiting from training early")
+                break
+            }
+            let validLoss = Trainer.evaluate(lm, valid, bptt: bptt)
+            Console.line(String(repeating: "-", count: 89))
+            Console.line(String(format: "| end of epoch %3d | time: %5.2fs | valid loss %5.2f | valid ppl %8.2f",
+                                epoch, Date().timeIntervalSince(epochStart), validLoss, exp(validLoss)))
+            Console.line(String(repeating: "-", count: 89))
+            curve.append((epoch, trainLoss, validLoss))
+            if best == nil || validLoss < best! {
+                try checkpoint.write(to: saveURL)
+                best = validLoss
+            } else {
+                trainer.learningRate /= 4
+            }
+            if dryRun { break }
+            epoch += 1
+        }
+
+        guard best != nil else { throw UserError("training stopped before the first epoch finished; nothing was saved") }
+        let bestModel = try Checkpoint.load(from: saveURL).model
+        let testLoss = Trainer.evaluate(bestModel, test, bptt: bptt)
+        Console.line(String(repeating: "=", count: 89))
+        Console.line(String(format: "| End of training | test loss %5.2f | test ppl %8.2f", testLoss, exp(testLoss)))
+        Console.line(String(repeating: "=", count: 89))
+        if !curve.isEmpty {
+            let svg = saveURL.deletingPathExtension().appendingPathExtension("curve.svg")
+            try AtomicFile.write(Data(TrainingCurve.svg(curve.map { ($0.epoch, exp($0.train), exp($0.valid)) }).utf8), to: svg)
+            Console.info("Saved \(save) and the training curve \(svg.path)")
+        }
+        if isDemo {
+            Console.info("""
+                This was the demo corpus. To train on WikiText-2 as PyTorch's example does, put its \
+                train.txt, valid.txt and test.txt in ./data/wikitext-2 (or pass --data FOLDER) and run \
+                `swift run -c release wordsmith train --epochs 1`.
+                """)
+        }
+    }
+
+    /// The data folder and whether it is the shipped demo corpus.
+    func resolveData() throws -> (URL, Bool) {
+        if let data { return (URL(fileURLWithPath: data), false) }
+        let local = URL(fileURLWithPath: "data/wikitext-2")
+        if FileManager.default.fileExists(atPath: local.appendingPathComponent("train.txt").path) { return (local, false) }
+        guard let demo = DemoCorpus.folder else { throw UserError("no --data given and the demo corpus is missing from this build") }
+        Console.info("No --data and no ./data/wikitext-2: training a small model on the demo corpus.")
+        return (demo, true)
+    }
+}
+
+extension Trainer.OptimizerKind: ExpressibleByArgument {}
+extension Tokenizer: ExpressibleByArgument {}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import WordsmithEngine
+
+@main
+struct Wordsmith: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wordsmith",
+        abstract: "Build, train and run Transformer and RNN language models on the CPU.",
+        discussion: """
+            Start with `wordsmith train` (no arguments: trains on WikiText-2 in ./data/wikitext-2 if \
+            present, otherwise on a small demo corpus shipped with the tool).
+            """,
+        subcommands: [Train.self, Evaluate.self, Generate.self, Info.self])
+}
+
+/// Options every command shares.
+struct CommonOptions: ParsableArguments {
+    @Flag(name: .long, help: "Say which BLAS library and kernel are used, and more detail.")
+    var verbose = false
+
+    func logBackend() {
+        if verbose { Console.info(BLASLibrary.summary) }
+    }
+}
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the compute backend (BLAS library, kernel, cores).")
+
+    func run() {
+        print(BLASLibrary.summary)
+        print("CPU cores used: \(Parallel.coreCount); AVX-512: \(BLASLibrary.cpuHasAVX512 ? "yes" : "no")")
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+import WordsmithEngine
+import WordsmithLM
+import WordsmithModels
+import WordsmithNN
+
+@Suite("Training, checkpoints and generation")
+struct LanguageModelTests {
+    static let text = String(repeating: "the cat sat on the mat . the dog sat on the log .\n", count: 40)
+
+    func tinyModel(_ kind: String, vocabulary: Int, seed: UInt64 = 1) -> LanguageModel {
+        LanguageModel(LanguageModelConfig(kind: kind, ntoken: vocabulary, emsize: 16, nhid: 16, nlayers: 2, nhead: 2, dropout: 0.1),
+                      generator: Generator(seed: seed))
+    }
+
+    @Test("a tiny corpus trains for a few batches and its loss falls", arguments: ["LSTM", "GRU", "RNN_TANH", "RNN_RELU", "Transformer"])
+    func lossFalls(kind: String) throws {
+        let c = try Corpus(folder: try makeCorpus(train: Self.text, valid: Self.text, test: Self.text))
+        let model = tinyModel(kind, vocabulary: c.vocabulary.count)
+        let valid = BatchedStream(c.valid, batchSize: 4)
+        let before = Trainer.evaluate(model, valid, bptt: 8)
+        // AdamW: SGD at the example's lr sits on a plateau for a while on so small a corpus.
+        let trainer = Trainer(model: model, learningRate: 1e-2, clip: 0.5, bptt: 8, optimizer: .adamw)
+        for _ in 0..<6 { try trainer.trainEpoch(BatchedStream(c.train, batchSize: 4), logInterval: 1000) { _ in } }
+        let after = Trainer.evaluate(model, valid, bptt: 8)
+        #expect(after < before * 0.6, "\(kind): validation loss \(before) -> \(after)")
+    }
+
+    @Test("save -> load -> evaluate gives the identical loss", arguments: ["LSTM", "Transformer"])
+    func checkpointRoundTrip(kind: String) throws {
+        let c = try Corpus(folder: try makeCorpus(train: Self.text, valid: Self.text, test: Self.text))
+        let model = tinyModel(kind, vocabulary: c.vocabulary.count, seed: 3)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Checkpoint(model: model, vocabulary: c.vocabulary, tokenizer: .word).write(to: url)
+        let loaded = try Checkpoint.load(from: url)
+        #expect(loaded.vocabulary == c.vocabulary)
+        #expect(loaded.model.config == model.config)
+        let data = BatchedStream(c.test, batchSize: 3)
+        #expect(Trainer.evaluate(loaded.model, data, bptt: 7) == Trainer.evaluate(model, data, bptt: 7))
+        // The tensors carry PyTorch state_dict names.
+        let names = try SafeTensors(contentsOf: url).names
+        #expect(names.contains(kind == "LSTM" ? "rnn.weight_ih_l0" : "encoder.layers.0.self_attn.in_proj_weight"))
+        #expect(names.contains("decoder.weight"))
+    }
+
+    @Test("a plain PyTorch state_dict loads with the corpus vocabulary and inferred sizes")
+    func plainStateDict() throws {
+        let c = try Corpus(folder: try makeCorpus(train: Self.text, valid: Self.text, test: Self.text))
+        let model = tinyModel("GRU", vocabulary: c.vocabulary.count)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("plain-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try model.module.safetensors().write(to: url)  // no Wordsmith metadata
+        #expect(throws: Checkpoint.LoadError.self) { try Checkpoint.load(from: url) }
+        let loaded = try Checkpoint.load(from: url, corpusVocabulary: c.vocabulary)
+        #expect(loaded.model.config.kind == "GRU" && loaded.model.config.nhid == 16 && loaded.model.config.nlayers == 2)
+        let data = BatchedStream(c.test, batchSize: 2)
+        #expect(Trainer.evaluate(loaded.model, data, bptt: 5) == Trainer.evaluate(model, data, bptt: 5))
+    }
+
+    @Test func checkpointErrors() throws {
+        let missing = URL(fileURLWithPath: "/nonexistent/model.safetensors")
+        #expect(throws: Checkpoint.LoadError.self) { try Checkpoint.load(from: missing) }
+        let junk = FileManager.default.temporaryDirectory.appendingPathComponent("junk-\(UUID()).safetensors")
+        try Data("not a checkpoint at all".utf8).write(to: junk)
+        do {
+            _ = try Checkpoint.load(from: junk)
+            Issue.record("loaded junk")
+        } catch {
+            #expect("\(error)".contains("is not a valid checkpoint"))
+        }
+    }
+
+    @Test("Transformer generation with the key/value cache equals re-running the prefix")
+    func cachedGenerationMatches() {
+        let model = tinyModel("Transformer", vocabulary: 30, seed: 5)
+        func run(cache: Bool) -> [Int32] {
+            var out: [Int32] = []
+            TextGenerator(model: model, sampler: Sampler(temperature: 1), useCache: cache)
+                .generate(prompt: [3, 7, 1], count: 40, generator: Generator(seed: 9)) { out.append($0) }
+            return out
+        }
+        let cached = run(cache: true)
+        #expect(cached.count == 40)
+        #expect(cached == run(cache: false))
+    }
+
+    @Test func incrementalScoresEqualFullScores() throws {
+        guard case .transformer(let m) = tinyModel("Transformer", vocabulary: 20, seed: 6) else { return }
+        m.eval()
+        let tokens: [Int32] = [1, 4, 9, 2, 19]
+        let full = m.logits(IndexTensor(shape: [5, 1], values: tokens)).scalars
+        let caches = m.makeCaches()
+        var stepwise: [Float] = m.step(IndexTensor(shape: [2, 1], values: Array(tokens[0..<2])), caches: caches).scalars
+        for t in tokens[2...] { stepwise += m.step(IndexTensor(shape: [1, 1], values: [t]), caches: caches).scalars }
+        #expect(zip(full, stepwise).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
+
+    @Test func samplerRestrictions() {
+        let scores: [Float] = [0.1, 3.0, 2.9, -1]
+        let g = Generator(seed: 1)
+        scores.withUnsafeBufferPointer { p in
+            for _ in 0..<50 { #expect(Sampler(topK: 1).sample(p.baseAddress!, count: 4, generator: g) == 1) }
+            let draws = (0..<400).map { _ in Sampler(topP: 0.9).sample(p.baseAddress!, count: 4, generator: g) }
+            #expect(Set(draws) == [1, 2])  // 0 and 3 fall outside the top 90% of the mass
+        }
+    }
+
+    @Test func nonFiniteLossStopsTraining() throws {
+        let c = try Corpus(folder: try makeCorpus(train: Self.text, valid: Self.text, test: Self.text))
+        let model = tinyModel("RNN_RELU", vocabulary: c.vocabulary.count)
+        let trainer = Trainer(model: model, learningRate: 1e30, clip: 1e30, bptt: 8)
+        #expect(throws: Trainer.TrainingError.self) {
+            try trainer.trainEpoch(BatchedStream(c.train, batchSize: 4), logInterval: 1000) { _ in }
+        }
+    }
+
+    @Test func sentenceLogProbabilitiesCoverEveryLine() throws {
+        let c = try Corpus(folder: try makeCorpus(train: Self.text, valid: Self.text, test: "the cat sat .\nthe dog .\n"))
+        let model = tinyModel("LSTM", vocabulary: c.vocabulary.count)
+        let rows = Trainer.sentenceLogProbabilities(model, c.test, eos: c.vocabulary.id("<eos>")!, bptt: 3)
+        #expect(rows.map(\.tokens) == [4, 4])  // only the very first token of the stream is not predicted
+        #expect(rows.allSatisfy { $0.logProb < 0 })
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+/// Runs the built `wordsmith` executable and checks exit status and messages of every
+/// error case, as a user would meet them.
+struct CLIMissing: Error, CustomStringConvertible {
+    var description: String { "build the wordsmith executable first (swift build)" }
+}
+
+enum CLI {
+    static let binary: URL? = {
+        var candidates: [URL] = []
+        if let env = ProcessInfo.processInfo.environment["WORDSMITH_BIN"] { candidates.append(URL(fileURLWithPath: env)) }
+        let bundle = Bundle.main.bundleURL
+        candidates += [bundle.appendingPathComponent("wordsmith"), bundle.deletingLastPathComponent().appendingPathComponent("wordsmith")]
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/wordsmith"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        var output: String { stdout + stderr }
+    }
+
+    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+        let process = Process()
+        guard let binary else { throw CLIMissing() }
+        process.executableURL = binary
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func corpus(_ text: String = String(repeating: "the cat sat on the mat . the dog sat on the log .\n", count: 30)) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for name in ["train.txt", "valid.txt", "test.txt"] { try Data(text.utf8).write(to: dir.appendingPathComponent(name)) }
+        return dir
+    }
+}
+
+@Suite("wordsmith command line", .enabled(if: CLI.binary != nil, "the wordsmith executable is not built"))
+struct CLITests {
+    func expectFailure(_ args: [String], mentions: String, in dir: URL? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try CLI.run(args, in: dir)
+        #expect(r.status != 0, "exit status 0 for \(args)", sourceLocation: sourceLocation)
+        #expect(r.output.contains(mentions), "output for \(args) lacks '\(mentions)':\n\(r.output)", sourceLocation: sourceLocation)
+    }
+
+    @Test func helpListsTheCommands() throws {
+        let r = try CLI.run(["--help"])
+        #expect(r.status == 0)
+        for c in ["train", "evaluate", "generate"] { #expect(r.stdout.contains(c)) }
+        let train = try CLI.run(["train", "--help"])
+        for flag in ["--emsize", "--nhid", "--nlayers", "--lr", "--clip", "--epochs", "--batch-size", "--bptt", "--dropout",
+                     "--tied", "--seed", "--log-interval", "--save", "--nhead", "--dry-run", "--optimizer"] {
+            #expect(train.stdout.contains(flag), "train --help lacks \(flag)")
+        }
+    }
+
+    @Test("--dry-run trains one batch of each model kind", arguments: ["LSTM", "GRU", "RNN_TANH", "RNN_RELU", "Transformer"])
+    func dryRun(kind: String) throws {
+        let dir = try CLI.corpus()
+        let save = dir.appendingPathComponent("m.safetensors").path
+        let r = try CLI.run(["train", "--data", dir.path, "--model", kind, "--emsize", "16", "--nhid", "16", "--bptt", "5",
+                             "--batch-size", "4", "--dry-run", "--save", save])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.stdout.contains("| end of epoch   1 |") && r.stdout.contains("| End of training | test loss"))
+        #expect(FileManager.default.fileExists(atPath: save))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("m.curve.svg").path))
+    }
+
+    @Test func trainEvaluateGenerateRoundTrip() throws {
+        let dir = try CLI.corpus()
+        let save = dir.appendingPathComponent("m.safetensors").path
+        let train = try CLI.run(["train", "--data", dir.path, "--emsize", "16", "--nhid", "16", "--batch-size", "4",
+                                 "--bptt", "6", "--epochs", "2", "--save", save])
+        #expect(train.status == 0, "\(train.output)")
+        let eval = try CLI.run(["evaluate", "--checkpoint", save, "--data", dir.path,
+                                "--sentence-log-probs", dir.appendingPathComponent("lp.tsv").path])
+        #expect(eval.status == 0 && eval.stdout.contains("| valid loss") && eval.stdout.contains("| test ppl"), "\(eval.output)")
+        #expect(try String(contentsOf: dir.appendingPathComponent("lp.tsv"), encoding: .utf8).hasPrefix("tokens\tlog_prob\n"))
+        let gen = try CLI.run(["generate", "--checkpoint", save, "--words", "30", "--prompt", "the cat", "--top-k", "3"])
+        #expect(gen.status == 0, "\(gen.output)")
+        #expect(gen.stdout.hasPrefix("the cat ") && gen.stdout.split(whereSeparator: \.isWhitespace).count >= 10)
+        try expectFailure(["generate", "--checkpoint", save, "--prompt", "the zebra"], mentions: "not in the model's vocabulary: 'zebra'")
+        let other = try CLI.corpus("a completely different corpus with other words\n")
+        try expectFailure(["evaluate", "--checkpoint", save, "--data", other.path], mentions: "vocabulary")
+    }
+
+    @Test func dataErrors() throws {
+        try expectFailure(["train", "--data", "/nonexistent/folder"], mentions: "does not exist")
+        let dir = try CLI.corpus()
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("valid.txt"))
+        try expectFailure(["train", "--data", dir.path], mentions: "valid.txt' is missing")
+        let empty = try CLI.corpus()
+        try Data().write(to: empty.appendingPathComponent("train.txt"))
+        try expectFailure(["train", "--data", empty.path], mentions: "has no tokens")
+    }
+
+    @Test func flagErrors() throws {
+        let dir = try CLI.corpus()
+        try expectFailure(["train", "--data", dir.path, "--tied", "--emsize", "10", "--nhid", "12"], mentions: "--tied needs --emsize equal to --nhid")
+        try expectFailure(["train", "--data", dir.path, "--model", "Transformer", "--emsize", "10", "--nhead", "3"], mentions: "divisible by --nhead")
+        try expectFailure(["train", "--data", dir.path, "--bptt", "0"], mentions: "--bptt must be at least 1")
+        try expectFailure(["train", "--data", dir.path, "--model", "LSTMX"], mentions: "unknown --model")
+    }
+
+    @Test func nonFiniteLossStopsWithAMessage() throws {
+        let dir = try CLI.corpus()
+        try expectFailure(["train", "--data", dir.path, "--model", "RNN_RELU", "--lr", "1e30", "--clip", "1e30",
+                           "--emsize", "8", "--nhid", "8", "--batch-size", "4", "--bptt", "5", "--save",
+                           dir.appendingPathComponent("m.safetensors").path], mentions: "the loss became")
+    }
+
+    @Test func checkpointErrors() throws {
+        let dir = try CLI.corpus()
+        try expectFailure(["generate", "--checkpoint", "/nonexistent/m.safetensors"], mentions: "does not exist")
+        let junk = dir.appendingPathComponent("junk.safetensors")
+        try Data("garbage".utf8).write(to: junk)
+        try expectFailure(["generate", "--checkpoint", junk.path], mentions: "not a valid checkpoint")
+    }
+
+    @Test func verboseNamesTheGEMMBackend() throws {
+        let r = try CLI.run(["info"])
+        #expect(r.status == 0 && r.stdout.contains("GEMM:"))
+    }
+}
