@@ -124,3 +124,47 @@ struct LanguageModelTests {
         #expect(rows.allSatisfy { $0.logProb < 0 })
     }
 }
+
+@Suite("Repeatability")
+struct RepeatabilityTests {
+    @Test("the same seed gives bit-for-bit the same training run", arguments: ["LSTM", "Transformer"])
+    func sameSeedSameRun(kind: String) throws {
+        let c = try Corpus(folder: try makeCorpus(train: LanguageModelTests.text, valid: LanguageModelTests.text, test: LanguageModelTests.text))
+        func run() throws -> [Float] {
+            let model = LanguageModel(LanguageModelConfig(kind: kind, ntoken: c.vocabulary.count, emsize: 16, nhid: 16, dropout: 0.3),
+                                      generator: Generator(seed: 1111))
+            let trainer = Trainer(model: model, learningRate: 5, clip: 0.25, bptt: 6)
+            try trainer.trainEpoch(BatchedStream(c.train, batchSize: 4), logInterval: 1000) { _ in }
+            return model.module.parameters().flatMap(\.scalars)
+        }
+        let first = try run(), second = try run()
+        #expect(first == second)
+    }
+}
+
+@Suite("Fused cross-entropy at vocabulary scale")
+struct LargeVocabularyTests {
+    @Test func stableOver33kClassesWithExtremeLogits() {
+        let classes = 33_278, rows = 3
+        let g = Generator(seed: 4)
+        var values = (0..<(rows * classes)).map { _ in g.uniform(-30, 30) }
+        values[5] = 1000; values[classes + 7] = -1000; values[2 * classes] = 500
+        let logits = Tensor(shape: [rows, classes], values: values, requiresGrad: true)
+        let targets: [Int32] = [5, 9, 33_277]
+        let loss = crossEntropy(logits, targets: targets)
+        var reference = 0.0
+        for r in 0..<rows {
+            let row = values[(r * classes)..<((r + 1) * classes)].map(Double.init)
+            let m = row.max()!
+            let lse = m + log(row.reduce(0) { $0 + exp($1 - m) })
+            reference += lse - row[Int(targets[r])]
+        }
+        #expect(loss.item.isFinite)
+        #expect(abs(Double(loss.item) - reference / 3) < 1e-3 * max(1, reference / 3))
+        loss.backward()
+        let grad = logits.grad!.scalars
+        #expect(grad.allSatisfy { $0.isFinite })
+        // Each row of the gradient sums to zero (softmax minus one-hot).
+        for r in 0..<rows { #expect(abs(grad[(r * classes)..<((r + 1) * classes)].reduce(0, +)) < 1e-5) }
+    }
+}
