@@ -14,7 +14,7 @@ public final class Trainer {
     public let clip: Float
     public let bptt: Int
     let parameters: [Tensor]
-    let adam: Adam?
+    let optimizer: Optimizer
 
     public init(model: LanguageModel, learningRate: Float, clip: Float, bptt: Int, optimizer: OptimizerKind = .sgd) {
         self.model = model
@@ -22,7 +22,9 @@ public final class Trainer {
         self.clip = clip
         self.bptt = bptt
         parameters = model.module.parameters()
-        adam = optimizer == .adamw ? Adam.adamW(parameters: parameters, learningRate: learningRate) : nil
+        // The example's update is plain SGD: p -= lr * grad.
+        self.optimizer = optimizer == .adamw ? Adam.adamW(parameters: parameters, learningRate: learningRate)
+            : SGD(parameters: parameters, learningRate: learningRate)
     }
 
     /// What the loop reports every `logInterval` batches.
@@ -68,16 +70,8 @@ public final class Trainer {
             guard loss.item.isFinite else { throw TrainingError.nonFiniteLoss(batch: batch, loss: loss.item) }
             loss.backward()
             clipGradNorm(parameters, maxNorm: clip)
-            if let adam {
-                adam.learningRate = learningRate
-                adam.step()
-            } else {
-                for p in parameters {
-                    guard let g = p.grad else { continue }
-                    let x = p.data, gp = g.data, lr = learningRate
-                    for k in 0..<p.count { x[k] -= lr * gp[k] }
-                }
-            }
+            optimizer.learningRate = learningRate
+            optimizer.step()
             intervalLoss += Double(loss.item)
             intervalTokens += targets.count
             epochLoss += Double(loss.item)

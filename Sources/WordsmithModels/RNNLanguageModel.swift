@@ -47,6 +47,7 @@ public final class RNNLanguageModel: Module {
     public func logits(_ tokens: IndexTensor, _ state: RecurrentState) -> (Tensor, RecurrentState) {
         let emb = drop(encoder(tokens))
         let (output, next) = rnn(emb, state)
-        return (decoder(drop(output)).reshaped([-1, config.ntoken]), next)
+        // Flatten before the decoder: [T*B, nhid] is small, the [T*B, ntoken] scores are not.
+        return (decoder(drop(output).reshaped([-1, config.nhid])), next)
     }
 }

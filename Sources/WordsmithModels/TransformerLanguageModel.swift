@@ -48,7 +48,7 @@ public final class TransformerLanguageModel: Module {
     public func logits(_ tokens: IndexTensor) -> Tensor {
         let x = positionalEncoding(inputEmbedding(tokens) * Float(config.emsize).squareRoot())
         let h = encoder(x, mask: MultiHeadAttention.causalMask(tokens.shape[0]))
-        return decoder(h).reshaped([-1, config.ntoken])
+        return decoder(h.reshaped([-1, config.emsize]))
     }
 
     /// One attention cache per encoder layer, for `step`.
@@ -59,6 +59,6 @@ public final class TransformerLanguageModel: Module {
     public func step(_ tokens: IndexTensor, caches: [AttentionCache]) -> Tensor {
         let start = caches.first?.length ?? 0
         let x = positionalEncoding(inputEmbedding(tokens) * Float(config.emsize).squareRoot(), start: start)
-        return decoder(encoder.step(x, caches: caches)).reshaped([-1, config.ntoken])
+        return decoder(encoder.step(x, caches: caches).reshaped([-1, config.emsize]))
     }
 }

@@ -113,3 +113,46 @@ public enum VectorMath {
         Foundation.tanhf(x)
     }
 }
+
+extension VectorMath {
+    /// Σ x², accumulated in Float64 per block.
+    public static func sumOfSquares(_ src: UnsafePointer<Float>, count n: Int) -> Double {
+        var total = 0.0
+        var acc = V()
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(src + i).loadUnaligned(as: V.self)
+            acc += v * v
+            i += 8
+            if i & 1023 == 0 { total += Double(acc.sum()); acc = V() }
+        }
+        total += Double(acc.sum())
+        while i < n { total += Double(src[i]) * Double(src[i]); i += 1 }
+        return total
+    }
+
+    /// y += a·x (BLAS saxpy), 8 lanes at a time.
+    public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        let av = V(repeating: a)
+        var i = 0
+        while i + 8 <= n {
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            let yv = UnsafeRawPointer(y + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: yv + av * xv, as: V.self)
+            i += 8
+        }
+        while i < n { y[i] += a * x[i]; i += 1 }
+    }
+
+    /// x *= a.
+    public static func scale(_ x: UnsafeMutablePointer<Float>, by a: Float, count n: Int) {
+        let av = V(repeating: a)
+        var i = 0
+        while i + 8 <= n {
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: xv * av, as: V.self)
+            i += 8
+        }
+        while i < n { x[i] *= a; i += 1 }
+    }
+}

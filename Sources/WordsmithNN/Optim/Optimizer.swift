@@ -17,17 +17,12 @@ extension Optimizer {
 /// before clipping.
 @discardableResult
 public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
-    var total = 0.0
-    for p in parameters {
-        guard let g = p.grad else { continue }
-        for i in 0..<g.count { total += Double(g.data[i]) * Double(g.data[i]) }
-    }
-    let norm = Float(total.squareRoot())
+    let norm = gradNorm(parameters)
     let coef = maxNorm / (norm + 1e-6)
     if coef < 1 {
         for p in parameters {
             guard let g = p.grad else { continue }
-            for i in 0..<g.count { g.data[i] *= coef }
+            VectorMath.scale(g.data, by: coef, count: g.count)
         }
     }
     return norm
@@ -38,7 +33,7 @@ public func gradNorm(_ parameters: [Tensor]) -> Float {
     var total = 0.0
     for p in parameters {
         guard let g = p.grad else { continue }
-        for i in 0..<g.count { total += Double(g.data[i]) * Double(g.data[i]) }
+        total += VectorMath.sumOfSquares(g.data, count: g.count)
     }
     return Float(total.squareRoot())
 }

@@ -21,7 +21,8 @@ public final class SGD: Optimizer {
             guard let gt = p.grad else { continue }
             let x = p.data, g = gt.data, n = p.count, lr = learningRate, wd = weightDecay
             if momentum == 0 {
-                for i in 0..<n { x[i] -= lr * (g[i] + wd * x[i]) }
+                if wd != 0 { VectorMath.scale(x, by: 1 - lr * wd, count: n) }
+                VectorMath.axpy(-lr, g, x, count: n)
                 continue
             }
             let id = ObjectIdentifier(p)
