@@ -84,17 +84,26 @@ class RNNModel(nn.Module):
         return (z, z.clone()) if self.kind == "LSTM" else z
 
 
+class PositionalEncoding(nn.Module):
+    def __init__(self, d, dropout, max_len=5000):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        pe = torch.zeros(max_len, d)
+        pos = torch.arange(0, max_len, dtype=torch.float).unsqueeze(1)
+        div = torch.exp(torch.arange(0, d, 2).float() * (-math.log(10000.0) / d))
+        pe[:, 0::2], pe[:, 1::2] = torch.sin(pos * div), torch.cos(pos * div)
+        self.register_buffer("pe", pe.unsqueeze(1))
+
+    def forward(self, x):
+        return self.dropout(x + self.pe[: x.size(0)])
+
+
 class TransformerModel(nn.Transformer):
     # As the example: nn.Transformer's encoder (layers keep the default dropout 0.1) plus a
     # final LayerNorm, sinusoidal positions with --dropout, and a linear decoder.
     def __init__(self, ntoken, ninp, nhead, nhid, nlayers, dropout):
         super().__init__(d_model=ninp, nhead=nhead, dim_feedforward=nhid, num_encoder_layers=nlayers)
-        self.pos_drop = nn.Dropout(dropout)
-        pe = torch.zeros(5000, ninp)
-        pos = torch.arange(0, 5000, dtype=torch.float).unsqueeze(1)
-        div = torch.exp(torch.arange(0, ninp, 2).float() * (-math.log(10000.0) / ninp))
-        pe[:, 0::2], pe[:, 1::2] = torch.sin(pos * div), torch.cos(pos * div)
-        self.register_buffer("pe", pe.unsqueeze(1))
+        self.pos_encoder = PositionalEncoding(ninp, dropout)
         self.input_emb = nn.Embedding(ntoken, ninp)
         self.decoder = nn.Linear(ninp, ntoken)
         self.ninp = ninp
@@ -104,8 +113,7 @@ class TransformerModel(nn.Transformer):
 
     def forward(self, src, hidden=None):
         mask = torch.log(torch.tril(torch.ones(len(src), len(src))))
-        x = self.input_emb(src) * math.sqrt(self.ninp)
-        x = self.pos_drop(x + self.pe[: x.size(0)])
+        x = self.pos_encoder(self.input_emb(src) * math.sqrt(self.ninp))
         return F.log_softmax(self.decoder(self.encoder(x, mask=mask)), dim=-1).view(-1, ntokens), None
 
     def init_hidden(self, bsz):
@@ -166,11 +174,11 @@ for epoch in range(1, args.epochs + 1):
     print("| end of epoch {:3d} | time: {:5.2f}s | valid loss {:5.2f} | valid ppl {:8.2f}".format(epoch, time.time() - t0, val, math.exp(val)))
     print("-" * 89, flush=True)
     if best is None or val < best:
-        torch.save(model.state_dict(), args.save)
+        torch.save(model, args.save)  # the whole model, as the example saves it
         best = val
     else:
         lr /= 4.0
-model.load_state_dict(torch.load(args.save))
+model = torch.load(args.save, weights_only=False)
 tl = evaluate(test_data)
 print("=" * 89)
 print("| End of training | test loss {:5.2f} | test ppl {:8.2f}".format(tl, math.exp(tl)))

@@ -136,3 +136,30 @@ struct CLITests {
         #expect(r.status == 0 && r.stdout.contains("GEMM:"))
     }
 }
+
+@Suite("Ctrl-C during training", .enabled(if: CLI.binary != nil, "the wordsmith executable is not built"))
+struct InterruptTests {
+    @Test func ctrlCStopsTrainingAndStillEvaluatesTheBestModel() throws {
+        let dir = try CLI.corpus(String(repeating: "the cat sat on the mat . the dog sat on the log .\n", count: 400))
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["train", "--data", dir.path, "--emsize", "16", "--nhid", "16", "--batch-size", "2", "--bptt", "5",
+                             "--epochs", "1000", "--log-interval", "50", "--save", dir.appendingPathComponent("m.safetensors").path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try process.run()
+        // Interrupt once the first epoch has been saved.
+        var text = ""
+        let deadline = Date().addingTimeInterval(120)
+        while !text.contains("| end of epoch   1 |") && Date() < deadline {
+            text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGINT)
+        text += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("Exiting from training early"))
+        #expect(text.contains("| End of training | test loss"))
+    }
+}

@@ -24,7 +24,13 @@ enum Broadcast {
             strides[d] = padded[d] == 1 ? 0 : s
             s *= padded[d]
         }
-        let n = outShape.reduce(1, *)
+        return stridedIndices(outShape, strides)
+    }
+
+    /// For each element of `shape` (row-major), Σ index[d] · strides[d]: the source offset of
+    /// a broadcast (stride 0) or permuted (reordered strides) read.
+    static func stridedIndices(_ shape: [Int], _ strides: [Int]) -> [Int] {
+        let n = shape.reduce(1, *), r = shape.count
         var result = [Int](repeating: 0, count: n)
         var index = [Int](repeating: 0, count: r)
         var src = 0
@@ -35,8 +41,8 @@ enum Broadcast {
             while d >= 0 {
                 index[d] += 1
                 src += strides[d]
-                if index[d] < outShape[d] { break }
-                src -= strides[d] * outShape[d]
+                if index[d] < shape[d] { break }
+                src -= strides[d] * shape[d]
                 index[d] = 0
                 d -= 1
             }

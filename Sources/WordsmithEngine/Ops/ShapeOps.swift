@@ -107,7 +107,7 @@ extension Tensor {
         let strides = order.map { inStrides[$0] }
         let out = Tensor.uninitialized(outShape)
         // Map each output position to its input position; the innermost loop is strided reads.
-        let map = Tensor.permutationMap(outShape, strides)
+        let map = Broadcast.stridedIndices(outShape, strides)
         let x = data, o = out.data
         for i in 0..<count { o[i] = x[map[i]] }
         return out.recording("permute", [self]) { _, g in
@@ -121,25 +121,5 @@ extension Tensor {
         var order = Array(0..<rank)
         order.swapAt(normalizedAxis(d0), normalizedAxis(d1))
         return permuted(order)
-    }
-
-    fileprivate static func permutationMap(_ outShape: [Int], _ strides: [Int]) -> [Int] {
-        let n = outShape.reduce(1, *), r = outShape.count
-        var result = [Int](repeating: 0, count: n)
-        var index = [Int](repeating: 0, count: r)
-        var src = 0
-        for i in 0..<n {
-            result[i] = src
-            var d = r - 1
-            while d >= 0 {
-                index[d] += 1
-                src += strides[d]
-                if index[d] < outShape[d] { break }
-                src -= strides[d] * outShape[d]
-                index[d] = 0
-                d -= 1
-            }
-        }
-        return result
     }
 }

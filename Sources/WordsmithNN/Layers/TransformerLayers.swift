@@ -45,21 +45,19 @@ public final class TransformerEncoderLayer: Module {
     }
 
     public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, keyPaddingMask: [Bool]? = nil) -> Tensor {
-        func sa(_ y: Tensor) -> Tensor {
-            dropout1(selfAttention(query: y, key: y, value: y, attentionMask: mask, keyPaddingMask: keyPaddingMask).output)
+        residualBlocks(x) { y in
+            selfAttention(query: y, key: y, value: y, attentionMask: mask, keyPaddingMask: keyPaddingMask).output
         }
-        func ff(_ y: Tensor) -> Tensor { dropout2(feedForward(y)) }
-        if normFirst {
-            let h = x + sa(norm1(x))
-            return h + ff(norm2(h))
-        }
-        let h = norm1(x + sa(x))
-        return norm2(h + ff(h))
     }
 
     /// The same layer on new positions only, attending to cached earlier ones (generation).
     public func step(_ x: Tensor, cache: AttentionCache) -> Tensor {
-        func sa(_ y: Tensor) -> Tensor { dropout1(selfAttention(incremental: y, cache: cache)) }
+        residualBlocks(x) { y in selfAttention(incremental: y, cache: cache) }
+    }
+
+    /// Post-norm: LayerNorm(x + Sublayer(x)); pre-norm: x + Sublayer(LayerNorm(x)).
+    func residualBlocks(_ x: Tensor, attention: (Tensor) -> Tensor) -> Tensor {
+        func sa(_ y: Tensor) -> Tensor { dropout1(attention(y)) }
         func ff(_ y: Tensor) -> Tensor { dropout2(feedForward(y)) }
         if normFirst {
             let h = x + sa(norm1(x))

@@ -1,0 +1,100 @@
+import Foundation
+import WordsmithEngine
+import WordsmithModels
+import WordsmithNN
+
+/// Throughput of the example's training step, evaluation and generation for one config
+/// (`wordsmith bench`). Speed is measured here, never asserted in tests.
+public struct LanguageModelBenchmark {
+    public struct Result: Codable, Sendable {
+        public var model: String
+        public var vocabulary: Int
+        public var trainTokensPerSecond: Double
+        public var evalTokensPerSecond: Double
+        public var generateTokensPerSecond: Double
+        public var peakRSSBytes: Int
+        /// Model FLOPs per training token (forward + backward), from the layer sizes.
+        public var trainFLOPPerToken: Double
+        public var achievedGFLOPPerSecond: Double
+        /// Achieved / `peakGFLOPPerSecond`.
+        public var fractionOfLimit: Double
+
+        enum CodingKeys: String, CodingKey {
+            case model, vocabulary
+            case trainTokensPerSecond = "train_tokens_per_s"
+            case evalTokensPerSecond = "eval_tokens_per_s"
+            case generateTokensPerSecond = "generate_tokens_per_s"
+            case peakRSSBytes = "peak_rss_bytes"
+            case trainFLOPPerToken = "train_flop_per_token"
+            case achievedGFLOPPerSecond = "achieved_gflop_per_s"
+            case fractionOfLimit = "fraction_of_limit"
+        }
+    }
+
+    public var config: LanguageModelConfig
+    public var batchSize = 20
+    public var evalBatchSize = 10
+    public var bptt = 35
+    public var batches = 10
+    public var generateWords = 1000
+    /// FP32 peak of the reference machine (2 Zen 5 cores, AVX-512), for the fraction of limit.
+    public var peakGFLOPPerSecond = 470.0
+
+    public init(config: LanguageModelConfig) {
+        self.config = config
+    }
+
+    /// Forward FLOPs per token: 2 per multiply-add of every matrix product.
+    public var forwardFLOPPerToken: Double {
+        let v = Double(config.ntoken), e = Double(config.emsize), h = Double(config.nhid)
+        if config.isTransformer {
+            // QKV and output projections, the two feed-forward layers, QKᵀ and AV over an
+            // average causal context of bptt/2 positions, and the decoder.
+            let perLayer = 2 * (4 * e * e + 2 * e * h) + 2 * 2 * e * Double(bptt) / 2
+            return Double(config.nlayers) * perLayer + 2 * e * v
+        }
+        let gates = Double(config.recurrentKind?.gateCount ?? 1) * h
+        var total = 2 * h * v
+        for l in 0..<config.nlayers { total += 2 * gates * ((l == 0 ? e : h) + h) }
+        return total
+    }
+
+    /// Runs the measurements on `stream` (token ids), which must hold enough tokens.
+    public func run(stream: [Int32]) throws -> Result {
+        let model = LanguageModel(config, generator: Generator(seed: 1111))
+        let train = BatchedStream(stream, batchSize: batchSize)
+        let trainer = Trainer(model: model, learningRate: 20, clip: 0.25, bptt: bptt)
+        // Warm up (buffers, BLAS threads), then time `batches` steps.
+        try trainer.trainEpoch(train, logInterval: Int.max, maxBatches: 2) { _ in }
+        var start = Date()
+        try trainer.trainEpoch(train, logInterval: Int.max, maxBatches: batches) { _ in }
+        let trainRate = Double(batches * batchSize * bptt) / Date().timeIntervalSince(start)
+
+        let evalRows = batches * bptt + 1
+        let evalStream = BatchedStream(Array(stream.prefix(evalRows * evalBatchSize)), batchSize: evalBatchSize)
+        _ = Trainer.evaluate(model, BatchedStream(Array(stream.prefix(2 * bptt * evalBatchSize)), batchSize: evalBatchSize), bptt: bptt)
+        start = Date()
+        _ = Trainer.evaluate(model, evalStream, bptt: bptt)
+        let evalRate = Double((evalStream.rows - 1) * evalBatchSize) / Date().timeIntervalSince(start)
+
+        start = Date()
+        var produced = 0
+        TextGenerator(model: model, sampler: Sampler()).generate(prompt: [0], count: generateWords, generator: Generator(seed: 1)) { _ in produced += 1 }
+        let generateRate = Double(produced) / Date().timeIntervalSince(start)
+
+        let flop = 3 * forwardFLOPPerToken
+        let gflops = flop * trainRate / 1e9
+        return Result(model: config.kind, vocabulary: config.ntoken, trainTokensPerSecond: trainRate,
+                      evalTokensPerSecond: evalRate, generateTokensPerSecond: generateRate,
+                      peakRSSBytes: Self.peakResidentBytes(), trainFLOPPerToken: flop,
+                      achievedGFLOPPerSecond: gflops, fractionOfLimit: gflops / peakGFLOPPerSecond)
+    }
+
+    /// Peak resident set size of this process (VmHWM from /proc/self/status; 0 if unknown).
+    public static func peakResidentBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kb * 1024
+    }
+}
