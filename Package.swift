@@ -6,6 +6,7 @@ import PackageDescription
 //   WordsmithNN      modules and layers, losses, optimizers
 //   WordsmithModels  the language models and the encoder-decoder Transformer
 //   WordsmithLM      word-level language modeling: corpus, batching, training, generation
+//   WordsmithWord2Vec  word2vec embeddings (CBOW, skip-gram, negative sampling) and their evaluation
 //   wordsmith        the command-line tool
 let package = Package(
     name: "Wordsmith",
@@ -14,6 +15,7 @@ let package = Package(
         .library(name: "WordsmithNN", targets: ["WordsmithNN"]),
         .library(name: "WordsmithModels", targets: ["WordsmithModels"]),
         .library(name: "WordsmithLM", targets: ["WordsmithLM"]),
+        .library(name: "WordsmithWord2Vec", targets: ["WordsmithWord2Vec"]),
         .executable(name: "wordsmith", targets: ["wordsmith"]),
     ],
     dependencies: [
@@ -26,10 +28,11 @@ let package = Package(
         .target(
             name: "WordsmithLM", dependencies: ["WordsmithModels", "WordsmithNN", "WordsmithEngine"],
             resources: [.copy("DemoCorpus")]),
+        .target(name: "WordsmithWord2Vec", dependencies: ["WordsmithEngine"]),
         .executableTarget(
             name: "wordsmith",
             dependencies: [
-                "WordsmithLM", "WordsmithModels", "WordsmithNN", "WordsmithEngine",
+                "WordsmithLM", "WordsmithWord2Vec", "WordsmithModels", "WordsmithNN", "WordsmithEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "WordsmithEngineTests", dependencies: ["WordsmithEngine"]),
@@ -40,6 +43,7 @@ let package = Package(
         .testTarget(
             name: "WordsmithLMTests",
             dependencies: ["WordsmithLM", "WordsmithModels", "WordsmithNN", "WordsmithEngine"]),
+        .testTarget(name: "WordsmithWord2VecTests", dependencies: ["WordsmithWord2Vec", "WordsmithEngine"]),
         .testTarget(name: "wordsmithCLITests", dependencies: ["WordsmithLM"]),
     ]
 )
