@@ -27,6 +27,14 @@ public enum LanguageModel {
         }
     }
 
+    /// The input word embedding [ntoken, emsize].
+    public var embeddingWeight: Tensor {
+        switch self {
+        case .recurrent(let m): m.encoder.weight
+        case .transformer(let m): m.inputEmbedding.weight
+        }
+    }
+
     /// Hidden state carried between chunks: the RNN's state, nil for the Transformer (whose
     /// chunks are independent, as in the example).
     public func initialState(batch: Int) -> RecurrentState? {

@@ -3,6 +3,7 @@ import Foundation
 import WordsmithEngine
 import WordsmithLM
 import WordsmithModels
+import WordsmithWord2Vec
 
 /// `wordsmith train`: PyTorch's word_language_model/main.py, same flags and defaults.
 struct Train: ParsableCommand {
@@ -55,6 +56,8 @@ struct Train: ParsableCommand {
     var optimizer: Trainer.OptimizerKind = .sgd
     @Option(help: "word (whitespace-separated) or char (characters, for text without spaces).")
     var tokenizer: Tokenizer = .word
+    @Option(help: "Initialize the word embedding from word2vec vectors (text or binary); words not in the file keep their random init.")
+    var embeddings: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -83,6 +86,11 @@ struct Train: ParsableCommand {
         let generator = Generator(seed: seed)
         let lm = LanguageModel(config, generator: generator)
         Console.info("Model \(model): \(lm.module.parameterCount) parameters")
+        if let embeddings {
+            let vectors = try KeyedVectors(contentsOf: URL(fileURLWithPath: embeddings))
+            let found = try EmbeddingInitializer.load(vectors, into: lm.embeddingWeight, vocabulary: corpus.vocabulary.words)
+            Console.info("Initialized \(found) of \(corpus.vocabulary.count) word embeddings from \(embeddings)")
+        }
 
         let train = BatchedStream(corpus.train, batchSize: batchSize)
         let valid = BatchedStream(corpus.valid, batchSize: 10)

@@ -146,3 +146,16 @@ struct Word2VecTests {
         #expect(abs(WordVectorEvaluation.spearman([1, 2, 2, 3], [1, 2, 3, 4]) - 0.9486832980505138) < 1e-9)  // ties
     }
 }
+
+@Suite("Embedding initialization from vectors")
+struct EmbeddingInitializerTests {
+    @Test func copiesKnownWordsAndKeepsTheRest() throws {
+        let kv = KeyedVectors(words: ["b", "zz"], dimension: 2, vectors: [5, 6, 7, 8])
+        let weight = Tensor(shape: [3, 2], values: [1, 1, 2, 2, 3, 3])
+        #expect(try EmbeddingInitializer.load(kv, into: weight, vocabulary: ["a", "b", "c"]) == 1)
+        #expect(weight.scalars == [1, 1, 5, 6, 3, 3])
+        #expect(throws: EmbeddingInitializer.DimensionMismatch.self) {
+            try EmbeddingInitializer.load(kv, into: Tensor(zeros: [3, 4]), vocabulary: ["a", "b", "c"])
+        }
+    }
+}

@@ -163,3 +163,44 @@ struct InterruptTests {
         #expect(text.contains("| End of training | test loss"))
     }
 }
+
+@Suite("word2vec command line", .enabled(if: CLI.binary != nil, "the wordsmith executable is not built"))
+struct Word2VecCLITests {
+    @Test func trainQueryAndUseVectors() throws {
+        let dir = try CLI.corpus(String(repeating: "the cat eats food at home\nthe dog eats food at home\na car needs fuel on roads\n", count: 60))
+        let vectors = dir.appendingPathComponent("v.txt").path
+        let r = try CLI.run(["word2vec", "--input", dir.appendingPathComponent("train.txt").path, "--output", vectors,
+                             "--size", "16", "--min-count", "1", "--iter", "3"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(try String(contentsOfFile: vectors, encoding: .utf8).hasPrefix("13 16\n"))  // 13 distinct words
+        let similar = try CLI.run(["similar", "cat", "--vectors", vectors, "--topn", "3"])
+        #expect(similar.status == 0 && similar.stdout.split(separator: "\n").count == 3)
+        let analogy = try CLI.run(["analogy", "cat", "dog", "car", "--vectors", vectors])
+        #expect(analogy.status == 0)
+        let missing = try CLI.run(["similar", "zebra", "--vectors", vectors])
+        #expect(missing.status != 0 && missing.output.contains("'zebra' is not in the vectors"))
+        // The vectors initialize a language model's embedding; a size mismatch is an error.
+        let ok = try CLI.run(["train", "--data", dir.path, "--emsize", "16", "--nhid", "16", "--batch-size", "4", "--bptt", "5",
+                              "--dry-run", "--embeddings", vectors, "--save", dir.appendingPathComponent("m.safetensors").path])
+        #expect(ok.status == 0 && ok.output.contains("Initialized 13 of 14 word embeddings"), "\(ok.output)")
+        let bad = try CLI.run(["train", "--data", dir.path, "--emsize", "8", "--nhid", "8", "--dry-run", "--embeddings", vectors,
+                               "--save", dir.appendingPathComponent("m2.safetensors").path])
+        #expect(bad.status != 0 && bad.output.contains("dimension 16"), "\(bad.output)")
+    }
+
+    @Test func inputErrors() throws {
+        let dir = try CLI.corpus("a b c\n")
+        let out = dir.appendingPathComponent("v.txt").path
+        let empty = dir.appendingPathComponent("empty.txt")
+        try Data().write(to: empty)
+        let r1 = try CLI.run(["word2vec", "--input", empty.path, "--output", out])
+        #expect(r1.status != 0 && r1.output.contains("contains no words"))
+        let r2 = try CLI.run(["word2vec", "--input", dir.appendingPathComponent("train.txt").path, "--output", out])
+        #expect(r2.status != 0 && r2.output.contains("lower --min-count"))
+        let r3 = try CLI.run(["word2vec", "--input", "/nonexistent.txt", "--output", out])
+        #expect(r3.status != 0 && r3.output.contains("cannot read input"))
+        try Data("3 2\na 1 2\n".utf8).write(to: dir.appendingPathComponent("bad.txt"))
+        let r4 = try CLI.run(["similar", "a", "--vectors", dir.appendingPathComponent("bad.txt").path])
+        #expect(r4.status != 0 && r4.output.contains("truncated"))
+    }
+}
