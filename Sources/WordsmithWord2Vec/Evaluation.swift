@@ -18,6 +18,7 @@ public enum WordVectorEvaluation {
         var lower: [String: String] = [:]
         for w in vectors.words.prefix(limit) where lower[w.lowercased()] == nil { lower[w.lowercased()] = w }
         var sections: [AnalogySection] = []
+        var asked: [(section: Int, answer: String, query: (positive: [String], negative: [String]))] = []
         for line in questions.split(separator: "\n") {
             if line.hasPrefix(":") {
                 sections.append(AnalogySection(name: line.dropFirst().trimmingCharacters(in: .whitespaces), correct: 0, incorrect: 0))
@@ -26,8 +27,11 @@ public enum WordVectorEvaluation {
             let q = line.split(separator: " ").map { $0.lowercased() }
             guard q.count == 4, !sections.isEmpty else { continue }
             guard let a = lower[q[0]], let b = lower[q[1]], let c = lower[q[2]], let d = lower[q[3]] else { continue }
-            let best = vectors.mostSimilar(positive: [b, c], negative: [a], topN: 1, restrict: limit).first?.word
-            if best == d { sections[sections.count - 1].correct += 1 } else { sections[sections.count - 1].incorrect += 1 }
+            asked.append((sections.count - 1, d, ([b, c], [a])))
+        }
+        let answers = vectors.mostSimilarBatch(asked.map(\.query), restrict: limit)
+        for (question, answer) in zip(asked, answers) {
+            if answer == question.answer { sections[question.section].correct += 1 } else { sections[question.section].incorrect += 1 }
         }
         let total = AnalogySection(name: "Total accuracy", correct: sections.reduce(0) { $0 + $1.correct },
                                    incorrect: sections.reduce(0) { $0 + $1.incorrect })

@@ -59,7 +59,7 @@ struct Bench: ParsableCommand {
                 encoder.outputFormatting = .sortedKeys
                 print(String(decoding: try encoder.encode(r), as: UTF8.self))
             } else {
-                print(String(format: "%-12@ %12.0f %12.0f %12.0f %7.0f MB %9.1f %9.1f%%", kind as NSString,
+                print(padded(kind, 12) + String(format: " %12.0f %12.0f %12.0f %7.0f MB %9.1f %9.1f%%",
                              r.trainTokensPerSecond, r.evalTokensPerSecond, r.generateTokensPerSecond,
                              Double(r.peakRSSBytes) / 1e6, r.achievedGFLOPPerSecond, 100 * r.fractionOfLimit))
             }

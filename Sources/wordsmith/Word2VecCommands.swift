@@ -90,7 +90,7 @@ struct Similar: ParsableCommand {
     func run() throws {
         let kv = try KeyedVectors(contentsOf: URL(fileURLWithPath: vectors))
         guard kv.id(word) != nil else { throw UserError("'\(word)' is not in the vectors (\(kv.count) words)") }
-        for (w, s) in kv.mostSimilar(positive: [word], topN: topn) { print(String(format: "%-20@ %.4f", w as NSString, s)) }
+        for (w, s) in kv.mostSimilar(positive: [word], topN: topn) { print(padded(w, 20) + String(format: " %.4f", s)) }
     }
 }
 
@@ -106,7 +106,7 @@ struct Analogy: ParsableCommand {
         let kv = try KeyedVectors(contentsOf: URL(fileURLWithPath: vectors))
         let missing = [a, b, c].filter { kv.id($0) == nil }
         if !missing.isEmpty { throw UserError("not in the vectors: \(missing.joined(separator: ", "))") }
-        for (w, s) in kv.mostSimilar(positive: [b, c], negative: [a], topN: topn) { print(String(format: "%-20@ %.4f", w as NSString, s)) }
+        for (w, s) in kv.mostSimilar(positive: [b, c], negative: [a], topN: topn) { print(padded(w, 20) + String(format: " %.4f", s)) }
     }
 }
 
@@ -134,12 +134,17 @@ struct EvaluateVectors: ParsableCommand {
         let questions = try String(contentsOfFile: questionsPath, encoding: .utf8)
         let (sections, total) = WordVectorEvaluation.analogies(kv, questions: questions, restrict: restrict)
         for s in sections {
-            print(String(format: "%-28@ %6.1f%%  (%d/%d)", s.name as NSString, 100 * s.accuracy, s.correct, s.correct + s.incorrect))
+            print(padded(s.name, 28) + String(format: " %6.1f%%  (%d/%d)", 100 * s.accuracy, s.correct, s.correct + s.incorrect))
         }
-        print(String(format: "%-28@ %6.1f%%  (%d/%d)", "analogy total" as NSString, 100 * total.accuracy, total.correct, total.correct + total.incorrect))
+        print(padded("analogy total", 28) + String(format: " %6.1f%%  (%d/%d)", 100 * total.accuracy, total.correct, total.correct + total.incorrect))
         if let pairsPath = similarity ?? Self.find("wordsim353.tsv") {
             let r = WordVectorEvaluation.wordSimilarity(kv, pairs: try String(contentsOfFile: pairsPath, encoding: .utf8))
             print(String(format: "WordSim-353 Spearman %.4f  (%d pairs, %d skipped: unknown words)", r.spearman, r.used, r.skipped))
         }
     }
+}
+
+/// `s` left-aligned in a column of `width` characters.
+func padded(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
 }

@@ -12,6 +12,13 @@ struct Word2VecTests {
         #expect(c.sentences == [[0, 1, 0], [1, 0, 0]])
     }
 
+    @Test func nonASCIILinesAreSplitOnUnicodeWhitespaceAndCountedOnce() throws {
+        let c = try Word2VecCorpus(data: Data("a b\u{00A0}c a\nb é\n".utf8), minCount: 1)
+        #expect(c.words == ["a", "b", "c", "é"])
+        #expect(c.counts == [2, 2, 1, 1])
+        #expect(c.sentences == [[0, 1, 2, 0], [1, 3]])
+    }
+
     @Test func corpusErrors() {
         #expect(throws: Word2VecCorpus.Error.empty("input")) { try Word2VecCorpus(data: Data(" \n\n".utf8), minCount: 1) }
         #expect(throws: Word2VecCorpus.Error.vocabularyEmpty(minCount: 5, distinct: 3)) {
