@@ -130,11 +130,11 @@ struct Train: ParsableCommand {
                                 epoch, Date().timeIntervalSince(epochStart), validLoss, exp(validLoss)))
             Console.line(String(repeating: "-", count: 89))
             curve.append((epoch, trainLoss, validLoss))
-            if best == nil || validLoss < best! {
+            if let b = best, validLoss >= b {
+                trainer.learningRate /= 4  // no improvement: anneal, as the example does
+            } else {
                 try checkpoint.write(to: saveURL)
                 best = validLoss
-            } else {
-                trainer.learningRate /= 4
             }
             if dryRun { break }
             epoch += 1

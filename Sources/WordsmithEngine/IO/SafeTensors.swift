@@ -245,13 +245,12 @@ public struct SafeTensors {
         var header = "{"
         var parts: [String] = []
         if !metadata.isEmpty {
-            let m = metadata.keys.sorted().map { "\(SafeTensors.jsonString($0)):\(SafeTensors.jsonString(metadata[$0]!))" }
+            let m = metadata.sorted { $0.key < $1.key }.map { "\(SafeTensors.jsonString($0.key)):\(SafeTensors.jsonString($0.value))" }
             parts.append("\"__metadata__\":{\(m.joined(separator: ","))}")
         }
         var offset = 0
-        let order = names
-        for name in order {
-            let e = entries[name]!
+        let order = entries.sorted { $0.key < $1.key }
+        for (name, e) in order {
             let shape = e.shape.map(String.init).joined(separator: ",")
             parts.append("\(SafeTensors.jsonString(name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + e.bytes.count)]}")
             offset += e.bytes.count
@@ -263,7 +262,7 @@ public struct SafeTensors {
         var len = UInt64(headerBytes.count).littleEndian
         withUnsafeBytes(of: &len) { out.append(contentsOf: $0) }
         out.append(headerBytes)
-        for name in order { out.append(entries[name]!.bytes) }
+        for (_, e) in order { out.append(e.bytes) }
         return out
     }
 
