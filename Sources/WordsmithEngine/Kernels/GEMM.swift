@@ -54,8 +54,8 @@ public enum GEMM {
     static func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int, by beta: Float) {
         for i in 0..<rows {
             let row = c + i * ld
-            if beta == 0 { row.update(repeating: 0, count: cols) }
-            else { for j in 0..<cols { row[j] *= beta } }
+            if beta == 0 { row.update(repeating: 0, count: cols) }  // C may hold NaN: overwrite, as BLAS does
+            else { VectorMath.scale(row, by: beta, count: cols) }
         }
     }
 
