@@ -73,8 +73,9 @@ public final class Word2Vec {
             outputs.withUnsafeMutableBufferPointer { syn1 in
                 table.slots.withUnsafeBufferPointer { tableSlots in
                     keep.withUnsafeBufferPointer { keepProbability in
+                  sigmoid.values.withUnsafeBufferPointer { sigmoidValues in
                         let shared = Shared(syn0: syn0.baseAddress!, syn1: syn1.baseAddress!, table: tableSlots,
-                                            keep: keepProbability, sigmoid: sigmoid)
+                                            keep: keepProbability, sigmoid: sigmoidValues.baseAddress!)
                         let sentences = corpus.sentences
                         let reporter = progress.map { report in
                             ProgressReporter(interval: 0.5) {
@@ -94,6 +95,7 @@ public final class Word2Vec {
                             worker.flush()
                         }
                         reporter?.stop()
+                  }
                     }
                 }
             }
@@ -114,7 +116,9 @@ struct Shared: @unchecked Sendable {
     let syn1: UnsafeMutablePointer<Float>
     let table: UnsafeBufferPointer<Int32>
     let keep: UnsafeBufferPointer<Float>
-    let sigmoid: SigmoidTable
+    /// σ table (a raw pointer: passing the array would retain/release one shared buffer from
+    /// every thread on every update, bouncing its cache line between cores).
+    let sigmoid: UnsafePointer<Float>
 }
 
 /// Words processed by all threads, for the shared learning-rate decay.
@@ -197,7 +201,7 @@ final class Worker {
         count(sentence.count)
         let d = options.size, h = hidden, e = hiddenError
         for position in kept.indices {
-            let reduced = Int(nextRandom() % UInt64(options.window))  // random reduced window
+            let reduced = Kernels.below(options.window, bits: nextRandom() >> 16)  // random reduced window
             let lo = max(0, position - options.window + reduced)
             let hi = min(kept.count - 1, position + options.window - reduced)
             let center = Int(kept[position])
@@ -238,7 +242,7 @@ final class Worker {
                 word = target
                 label = 1
             } else {
-                word = Int(shared.table[Int((nextRandom() >> 16) % UInt64(shared.table.count))])
+                word = Int(shared.table[Kernels.below(shared.table.count, bits: nextRandom() >> 16)])
                 if word == target { continue }
                 label = 0
             }
@@ -252,17 +256,16 @@ final class Worker {
     /// g = (label - σ(u·x))·α the step is u += g·x, and g·u is added to the input's error.
     @inline(__always)
     static func update(input x: UnsafePointer<Float>, output u: UnsafeMutablePointer<Float>, label: Float, alpha: Float,
-                       error: UnsafeMutablePointer<Float>, size d: Int, sigmoid: SigmoidTable) {
+                       error: UnsafeMutablePointer<Float>, size d: Int, sigmoid: UnsafePointer<Float>) {
         let f = Kernels.dot(x, u, count: d)
         let g: Float
         if f > SigmoidTable.maxExp { g = (label - 1) * alpha }
         else if f < -SigmoidTable.maxExp { g = label * alpha }
         else {
             let i = Int((f + SigmoidTable.maxExp) * (Float(SigmoidTable.size) / SigmoidTable.maxExp / 2))
-            g = (label - sigmoid.values[min(i, SigmoidTable.size - 1)]) * alpha
+            g = (label - sigmoid[min(i, SigmoidTable.size - 1)]) * alpha
         }
-        Kernels.axpy(g, u, error, count: d)
-        Kernels.axpy(g, x, u, count: d)
+        Kernels.accumulateAndStep(g, u: u, error: error, x: x, count: d)
     }
 }
 
@@ -293,6 +296,34 @@ enum Kernels {
             i += 8
         }
         while i < n { y[i] += alpha * x[i]; i += 1 }
+    }
+
+    /// error += g·u and u += g·x in one pass over u (the two updates of a negative-sampling step).
+    @inline(__always)
+    static func accumulateAndStep(_ g: Float, u: UnsafeMutablePointer<Float>, error: UnsafeMutablePointer<Float>,
+                                  x: UnsafePointer<Float>, count n: Int) {
+        let gv = V(repeating: g)
+        var i = 0
+        while i + 8 <= n {
+            let uv = UnsafeRawPointer(u + i).loadUnaligned(as: V.self)
+            let ev = UnsafeRawPointer(error + i).loadUnaligned(as: V.self)
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(error + i).storeBytes(of: ev + gv * uv, as: V.self)
+            UnsafeMutableRawPointer(u + i).storeBytes(of: uv + gv * xv, as: V.self)
+            i += 8
+        }
+        while i < n {
+            let ui = u[i]
+            error[i] += g * ui
+            u[i] = ui + g * x[i]
+            i += 1
+        }
+    }
+
+    /// A uniform integer in 0..<n from 32 random bits, by multiply-shift (no division).
+    @inline(__always)
+    static func below(_ n: Int, bits: UInt64) -> Int {
+        Int(((bits & 0xFFFF_FFFF) &* UInt64(n)) >> 32)
     }
 
     @inline(__always)

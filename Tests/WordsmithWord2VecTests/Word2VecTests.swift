@@ -55,7 +55,7 @@ struct Word2VecTests {
         let alpha: Float = 0.1
         let score: Float = 0.5 * 0.2 - 0.1 - 0.6  // u·x = -0.6
         let sigma = 1 / (1 + Foundation.exp(-score))
-        Worker.update(input: &x, output: &u, label: 1, alpha: alpha, error: &error, size: 3, sigmoid: SigmoidTable())
+        Worker.update(input: &x, output: &u, label: 1, alpha: alpha, error: &error, size: 3, sigmoid: SigmoidTable().values)
         // The loss -log σ(u·x) has d/d(score) = -(1 - σ); the step is g = α(1 - σ).
         let g = alpha * (1 - sigma)
         let expectedU: [Float] = [0.2 + g * 0.5, 0.1 - g, -0.3 + 2 * g]
@@ -67,11 +67,11 @@ struct Word2VecTests {
         }
         // A negative sample (label 0) pushes the score down: g = -α σ(u·x).
         var u2: [Float] = [0.2, 0.1, -0.3], e2: [Float] = [0, 0, 0]
-        Worker.update(input: &x, output: &u2, label: 0, alpha: alpha, error: &e2, size: 3, sigmoid: SigmoidTable())
+        Worker.update(input: &x, output: &u2, label: 0, alpha: alpha, error: &e2, size: 3, sigmoid: SigmoidTable().values)
         #expect(abs(e2[0] - (-alpha * sigma * 0.2)) < 1e-3)
         // Saturated scores use the limits of σ.
         var big: [Float] = [10, 10, 10], ub: [Float] = [1, 1, 1], eb: [Float] = [0, 0, 0]
-        Worker.update(input: &big, output: &ub, label: 1, alpha: alpha, error: &eb, size: 3, sigmoid: SigmoidTable())
+        Worker.update(input: &big, output: &ub, label: 1, alpha: alpha, error: &eb, size: 3, sigmoid: SigmoidTable().values)
         #expect(ub == [1, 1, 1] && eb == [0, 0, 0])
     }
 
