@@ -28,7 +28,8 @@ let package = Package(
         .target(
             name: "WordsmithLM", dependencies: ["WordsmithModels", "WordsmithNN", "WordsmithEngine"],
             resources: [.copy("DemoCorpus")]),
-        .target(name: "WordsmithWord2Vec", dependencies: ["WordsmithEngine"]),
+        .target(name: "CWordsmithKernels"),
+        .target(name: "WordsmithWord2Vec", dependencies: ["WordsmithEngine", "CWordsmithKernels"]),
         .executableTarget(
             name: "wordsmith",
             dependencies: [
@@ -43,7 +44,7 @@ let package = Package(
         .testTarget(
             name: "WordsmithLMTests",
             dependencies: ["WordsmithLM", "WordsmithModels", "WordsmithNN", "WordsmithEngine"]),
-        .testTarget(name: "WordsmithWord2VecTests", dependencies: ["WordsmithWord2Vec", "WordsmithEngine"]),
+        .testTarget(name: "WordsmithWord2VecTests", dependencies: ["WordsmithWord2Vec", "WordsmithEngine", "CWordsmithKernels"]),
         .testTarget(name: "wordsmithCLITests", dependencies: ["WordsmithLM"]),
     ]
 )

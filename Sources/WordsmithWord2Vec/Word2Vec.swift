@@ -1,3 +1,4 @@
+import CWordsmithKernels
 import Foundation
 import WordsmithEngine
 
@@ -257,7 +258,7 @@ final class Worker {
     @inline(__always)
     static func update(input x: UnsafePointer<Float>, output u: UnsafeMutablePointer<Float>, label: Float, alpha: Float,
                        error: UnsafeMutablePointer<Float>, size d: Int, sigmoid: UnsafePointer<Float>) {
-        let f = Kernels.dot(x, u, count: d)
+        let f = ws_dot(x, u, Int32(d))
         let g: Float
         if f > SigmoidTable.maxExp { g = (label - 1) * alpha }
         else if f < -SigmoidTable.maxExp { g = label * alpha }
@@ -265,26 +266,14 @@ final class Worker {
             let i = Int((f + SigmoidTable.maxExp) * (Float(SigmoidTable.size) / SigmoidTable.maxExp / 2))
             g = (label - sigmoid[min(i, SigmoidTable.size - 1)]) * alpha
         }
-        Kernels.accumulateAndStep(g, u: u, error: error, x: x, count: d)
+        ws_ns_update(g, u, error, x, Int32(d))
     }
 }
 
-/// Small dense-vector kernels over rows of `size` floats.
+/// Small dense-vector kernels over rows of `size` floats (the negative-sampling dot product
+/// and update are the C kernels `ws_dot` / `ws_ns_update`, dispatched to AVX-512 or AVX2).
 enum Kernels {
     typealias V = SIMD8<Float>
-
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Float {
-        var acc = V()
-        var i = 0
-        while i + 8 <= n {
-            acc += UnsafeRawPointer(a + i).loadUnaligned(as: V.self) * UnsafeRawPointer(b + i).loadUnaligned(as: V.self)
-            i += 8
-        }
-        var s = acc.sum()
-        while i < n { s += a[i] * b[i]; i += 1 }
-        return s
-    }
 
     @inline(__always)
     static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
@@ -296,28 +285,6 @@ enum Kernels {
             i += 8
         }
         while i < n { y[i] += alpha * x[i]; i += 1 }
-    }
-
-    /// error += g·u and u += g·x in one pass over u (the two updates of a negative-sampling step).
-    @inline(__always)
-    static func accumulateAndStep(_ g: Float, u: UnsafeMutablePointer<Float>, error: UnsafeMutablePointer<Float>,
-                                  x: UnsafePointer<Float>, count n: Int) {
-        let gv = V(repeating: g)
-        var i = 0
-        while i + 8 <= n {
-            let uv = UnsafeRawPointer(u + i).loadUnaligned(as: V.self)
-            let ev = UnsafeRawPointer(error + i).loadUnaligned(as: V.self)
-            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(error + i).storeBytes(of: ev + gv * uv, as: V.self)
-            UnsafeMutableRawPointer(u + i).storeBytes(of: uv + gv * xv, as: V.self)
-            i += 8
-        }
-        while i < n {
-            let ui = u[i]
-            error[i] += g * ui
-            u[i] = ui + g * x[i]
-            i += 1
-        }
     }
 
     /// A uniform integer in 0..<n from 32 random bits, by multiply-shift (no division).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WordsmithEngine
+import CWordsmithKernels
 @testable import WordsmithWord2Vec
 
 @Suite("word2vec")
@@ -164,5 +165,24 @@ struct EmbeddingInitializerTests {
         #expect(throws: EmbeddingInitializer.DimensionMismatch.self) {
             try EmbeddingInitializer.load(kv, into: Tensor(zeros: [3, 4]), vocabulary: ["a", "b", "c"])
         }
+    }
+}
+
+@Suite("Dispatched vector kernels")
+struct VectorKernelTests {
+    @Test(arguments: [1, 7, 16, 33, 100, 300])
+    func matchTheScalarDefinition(n: Int) {
+        let g = Generator(seed: UInt64(n))
+        let a = (0..<n).map { _ in g.uniform(-1, 1) }, b = (0..<n).map { _ in g.uniform(-1, 1) }
+        let reference = zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        #expect(abs(Double(ws_dot(a, b, Int32(n))) - reference) < 1e-5 * Double(n))
+        var u = a, e = b
+        let x = (0..<n).map { _ in g.uniform(-1, 1) }
+        ws_ns_update(0.25, &u, &e, x, Int32(n))
+        for i in 0..<n {
+            #expect(abs(e[i] - (b[i] + 0.25 * a[i])) < 1e-6)
+            #expect(abs(u[i] - (a[i] + 0.25 * x[i])) < 1e-6)
+        }
+        #expect(["avx512", "avx2", "generic"].contains(String(cString: ws_kernel_isa())))
     }
 }

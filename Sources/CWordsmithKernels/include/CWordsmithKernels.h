@@ -1,0 +1,17 @@
+#ifndef CWORDSMITH_KERNELS_H
+#define CWORDSMITH_KERNELS_H
+
+/// Dense-vector kernels with runtime CPU dispatch: AVX-512 or AVX2+FMA versions are chosen
+/// once at first use when the CPU has them, so the default (baseline x86-64) build still runs
+/// everywhere. Swift compiles for SSE2 unless told otherwise.
+
+/// Σ a[i]·b[i]
+float ws_dot(const float *a, const float *b, int n);
+
+/// The two updates of a negative-sampling step in one pass: error += g·u; u += g·x.
+void ws_ns_update(float g, float *u, float *error, const float *x, int n);
+
+/// Which instruction set the kernels use: "avx512", "avx2" or "generic".
+const char *ws_kernel_isa(void);
+
+#endif

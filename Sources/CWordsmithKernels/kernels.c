@@ -1,0 +1,108 @@
+#include "CWordsmithKernels.h"
+
+// Generic versions: the compiler vectorizes these for the baseline target.
+static float dot_generic(const float *a, const float *b, int n) {
+    float s = 0;
+    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void ns_update_generic(float g, float *u, float *e, const float *x, int n) {
+    for (int i = 0; i < n; i++) {
+        float ui = u[i];
+        e[i] += g * ui;
+        u[i] = ui + g * x[i];
+    }
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+
+__attribute__((target("avx2,fma")))
+static float dot_avx2(const float *a, const float *b, int n) {
+    __m256 acc = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    s = _mm_hadd_ps(s, s);
+    s = _mm_hadd_ps(s, s);
+    float r = _mm_cvtss_f32(s);
+    for (; i < n; i++) r += a[i] * b[i];
+    return r;
+}
+
+__attribute__((target("avx2,fma")))
+static void ns_update_avx2(float g, float *u, float *e, const float *x, int n) {
+    __m256 gv = _mm256_set1_ps(g);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 uv = _mm256_loadu_ps(u + i);
+        _mm256_storeu_ps(e + i, _mm256_fmadd_ps(gv, uv, _mm256_loadu_ps(e + i)));
+        _mm256_storeu_ps(u + i, _mm256_fmadd_ps(gv, _mm256_loadu_ps(x + i), uv));
+    }
+    for (; i < n; i++) {
+        float ui = u[i];
+        e[i] += g * ui;
+        u[i] = ui + g * x[i];
+    }
+}
+
+__attribute__((target("avx512f")))
+static float dot_avx512(const float *a, const float *b, int n) {
+    __m512 acc = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc);
+    if (i < n) {  // the tail, masked
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc);
+    }
+    return _mm512_reduce_add_ps(acc);
+}
+
+__attribute__((target("avx512f")))
+static void ns_update_avx512(float g, float *u, float *e, const float *x, int n) {
+    __m512 gv = _mm512_set1_ps(g);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 uv = _mm512_loadu_ps(u + i);
+        _mm512_storeu_ps(e + i, _mm512_fmadd_ps(gv, uv, _mm512_loadu_ps(e + i)));
+        _mm512_storeu_ps(u + i, _mm512_fmadd_ps(gv, _mm512_loadu_ps(x + i), uv));
+    }
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512 uv = _mm512_maskz_loadu_ps(m, u + i);
+        _mm512_mask_storeu_ps(e + i, m, _mm512_fmadd_ps(gv, uv, _mm512_maskz_loadu_ps(m, e + i)));
+        _mm512_mask_storeu_ps(u + i, m, _mm512_fmadd_ps(gv, _mm512_maskz_loadu_ps(m, x + i), uv));
+    }
+}
+#define WS_X86 1
+#endif
+
+typedef float (*dot_fn)(const float *, const float *, int);
+typedef void (*update_fn)(float, float *, float *, const float *, int);
+static dot_fn dot_impl;
+static update_fn update_impl;
+static const char *isa = "generic";
+
+// Chosen before main() runs, so the pointers are never written while threads read them.
+__attribute__((constructor))
+static void choose_kernels(void) {
+    dot_impl = dot_generic;
+    update_impl = ns_update_generic;
+#ifdef WS_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) {
+        dot_impl = dot_avx512;
+        update_impl = ns_update_avx512;
+        isa = "avx512";
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        dot_impl = dot_avx2;
+        update_impl = ns_update_avx2;
+        isa = "avx2";
+    }
+#endif
+}
+
+float ws_dot(const float *a, const float *b, int n) { return dot_impl(a, b, n); }
+void ws_ns_update(float g, float *u, float *e, const float *x, int n) { update_impl(g, u, e, x, n); }
+const char *ws_kernel_isa(void) { return isa; }
