@@ -57,3 +57,12 @@ for word in ["king", "city", "music"]:
     ours = subprocess.run([a.wordsmith, "similar", word, "--vectors", out, "--topn", "5"], capture_output=True, text=True, check=True).stdout.split()[::2]
     theirs = [w for w, _ in kv.most_similar(word, topn=5)]
     print(f"neighbours of {word!r}: wordsmith {ours} gensim {theirs} -> {'same' if ours == theirs else 'DIFFERENT'}")
+
+# The binary format loads in gensim too, with the same neighbours as `wordsmith similar`.
+binary = os.path.join(tmp, "cbow-1.bin")
+subprocess.run([a.wordsmith, "word2vec", "--input", a.input, "--output", binary, "--binary", "--seed", "1"],
+               capture_output=True, check=True)
+kb = KeyedVectors.load_word2vec_format(binary, binary=True)
+ours = subprocess.run([a.wordsmith, "similar", "king", "--vectors", binary, "--topn", "5"], capture_output=True, text=True, check=True).stdout.split()[::2]
+theirs = [w for w, _ in kb.most_similar("king", topn=5)]
+print(f"binary file: {len(kb)} vectors load in gensim; neighbours of 'king' {'same' if ours == theirs else 'DIFFERENT'}: {theirs}")
