@@ -17,6 +17,11 @@ public struct BLASLibrary: @unchecked Sendable {
     ) -> Void
 
     let sgemm: SGEMM
+    typealias SGEMV = @convention(c) (
+        Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+        UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
+    ) -> Void
+    let sgemv: SGEMV?
     typealias SetThreads = @convention(c) (Int32) -> Void
     let setThreads: SetThreads?
     /// The file that was loaded.
@@ -67,7 +72,8 @@ public struct BLASLibrary: @unchecked Sendable {
                 if let s = unsafeBitCast(f, to: GetString.self)() { config = String(cString: s) }
             }
             let threads = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
-            return BLASLibrary(sgemm: unsafeBitCast(sym, to: SGEMM.self), setThreads: threads, path: name,
+            let gemv = dlsym(handle, "cblas_sgemv").map { unsafeBitCast($0, to: SGEMV.self) }
+            return BLASLibrary(sgemm: unsafeBitCast(sym, to: SGEMM.self), sgemv: gemv, setThreads: threads, path: name,
                                coreName: core, config: config, coreTypeChosen: chosen)
         }
         if let requested {

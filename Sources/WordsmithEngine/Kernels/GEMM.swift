@@ -27,6 +27,17 @@ public enum GEMM {
         }
         if backend != .builtin, let blas = BLASLibrary.shared {
             useThreads(for: m * n * k, blas)
+            if m == 1, let gemv = blas.sgemv {
+                // One row (a generation step): sgemm would pack all of B on every call.
+                // c[N] = alpha · op(B)ᵀ a + beta · c, with a read at stride lda when transposed.
+                let incA = Int32(transA ? lda : 1)
+                if transB {  // B is [N, K]: c = B a
+                    gemv(101, 111, Int32(n), Int32(k), alpha, b, Int32(ldb), a, incA, beta, c, 1)
+                } else {  // B is [K, N]: c = Bᵀ a
+                    gemv(101, 112, Int32(k), Int32(n), alpha, b, Int32(ldb), a, incA, beta, c, 1)
+                }
+                return
+            }
             blas.sgemm(101, transA ? 112 : 111, transB ? 112 : 111,
                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
                        beta, c, Int32(ldc))
