@@ -20,7 +20,7 @@ public struct Sampler {
     /// Draws an id from one row of scores.
     public func sample(_ scores: UnsafePointer<Float>, count n: Int, generator: Generator) -> Int32 {
         var candidates = Array(0..<n)
-        var logits = (0..<n).map { scores[$0] / max(temperature, 1e-6) }
+        let logits = (0..<n).map { scores[$0] / max(temperature, 1e-6) }
         if let k = topK, k > 0, k < n {
             candidates = Array(candidates.sorted { logits[$0] > logits[$1] }.prefix(k))
         }
@@ -39,7 +39,6 @@ public struct Sampler {
             probs = kept.map { probs[$0] }
             total = probs.reduce(0, +)
         }
-        logits = []
         var r = Double(generator.nextUnitFloat()) * total
         for (c, pr) in zip(candidates, probs) {
             r -= pr

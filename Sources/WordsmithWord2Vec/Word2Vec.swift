@@ -27,6 +27,11 @@ public final class Word2Vec {
         public init() {}
 
         public var startingAlpha: Float { alpha ?? (architecture == .cbow ? 0.05 : 0.025) }
+
+        /// The learning rate after `done` of `total` words: linear decay to alpha·1e-4.
+        public func alpha(after done: Int, of total: Int) -> Float {
+            max(startingAlpha * (1 - Float(done) / Float(total + 1)), startingAlpha * 1e-4)
+        }
     }
 
     public let options: Options
@@ -71,35 +76,35 @@ public final class Word2Vec {
         let start = Date()
         let sigmoid = SigmoidTable()
         vectors.withUnsafeMutableBufferPointer { syn0 in
-            outputs.withUnsafeMutableBufferPointer { syn1 in
-                table.slots.withUnsafeBufferPointer { tableSlots in
-                    keep.withUnsafeBufferPointer { keepProbability in
-                  sigmoid.values.withUnsafeBufferPointer { sigmoidValues in
-                        let shared = Shared(syn0: syn0.baseAddress!, syn1: syn1.baseAddress!, table: tableSlots,
-                                            keep: keepProbability, sigmoid: sigmoidValues.baseAddress!)
-                        let sentences = corpus.sentences
-                        let reporter = progress.map { report in
-                            ProgressReporter(interval: 0.5) {
-                                let done = counter.value
-                                let alpha = max(opts.startingAlpha * (1 - Float(done) / Float(totalWords + 1)), opts.startingAlpha * 1e-4)
-                                report(Progress(wordsDone: done, wordsTotal: totalWords,
-                                                wordsPerSecond: Double(done) / max(Date().timeIntervalSince(start), 1e-9), alpha: alpha))
-                            }
-                        }
-                        DispatchQueue.concurrentPerform(iterations: threads) { t in
-                            let lo = sentences.count * t / threads, hi = sentences.count * (t + 1) / threads
-                            let worker = Worker(options: opts, shared: shared, seed: opts.seed &+ UInt64(t) &* 7919,
-                                                totalWords: totalWords, counter: counter)
-                            for _ in 0..<opts.iterations {
-                                for s in lo..<hi { worker.train(sentences[s]) }
-                            }
-                            worker.flush()
-                        }
-                        reporter?.stop()
-                  }
-                    }
+        outputs.withUnsafeMutableBufferPointer { syn1 in
+        table.slots.withUnsafeBufferPointer { tableSlots in
+        keep.withUnsafeBufferPointer { keepProbability in
+        sigmoid.values.withUnsafeBufferPointer { sigmoidValues in
+            let shared = Shared(syn0: syn0.baseAddress!, syn1: syn1.baseAddress!, table: tableSlots,
+                                keep: keepProbability, sigmoid: sigmoidValues.baseAddress!)
+            let sentences = corpus.sentences
+            let reporter = progress.map { report in
+                ProgressReporter(interval: 0.5) {
+                    let done = counter.value
+                    report(Progress(wordsDone: done, wordsTotal: totalWords,
+                                    wordsPerSecond: Double(done) / max(Date().timeIntervalSince(start), 1e-9),
+                                    alpha: opts.alpha(after: done, of: totalWords)))
                 }
             }
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                let lo = sentences.count * t / threads, hi = sentences.count * (t + 1) / threads
+                let worker = Worker(options: opts, shared: shared, seed: opts.seed &+ UInt64(t) &* 7919,
+                                    totalWords: totalWords, counter: counter)
+                for _ in 0..<opts.iterations {
+                    for s in lo..<hi { worker.train(sentences[s]) }
+                }
+                worker.flush()
+            }
+            reporter?.stop()
+        }
+        }
+        }
+        }
         }
         return Double(totalWords) / Date().timeIntervalSince(start)
     }
@@ -187,8 +192,7 @@ final class Worker {
     func flush() {
         let done = counter.add(wordsSinceUpdate)
         wordsSinceUpdate = 0
-        let start = options.startingAlpha
-        alpha = max(start * (1 - Float(done) / Float(totalWords + 1)), start * 1e-4)
+        alpha = options.alpha(after: done, of: totalWords)
     }
 
     func train(_ sentence: [Int32]) {
@@ -211,22 +215,22 @@ final class Worker {
                 h.update(repeating: 0, count: d)
                 var contextCount = 0
                 for c in lo...hi where c != position {
-                    Kernels.add(shared.syn0 + Int(kept[c]) * d, into: h, count: d)
+                    VectorMath.axpy(1, shared.syn0 + Int(kept[c]) * d, h, count: d)
                     contextCount += 1
                 }
                 if contextCount == 0 { continue }
-                Kernels.scale(h, by: 1 / Float(contextCount), count: d)
+                VectorMath.scale(h, by: 1 / Float(contextCount), count: d)
                 e.update(repeating: 0, count: d)
                 negativeSampling(input: h, target: center, error: e)
                 for c in lo...hi where c != position {
-                    Kernels.add(e, into: shared.syn0 + Int(kept[c]) * d, count: d)
+                    VectorMath.axpy(1, e, shared.syn0 + Int(kept[c]) * d, count: d)
                 }
             case .skipgram:
                 for c in lo...hi where c != position {
                     let input = shared.syn0 + Int(kept[c]) * d
                     e.update(repeating: 0, count: d)
                     negativeSampling(input: input, target: center, error: e)
-                    Kernels.add(e, into: input, count: d)
+                    VectorMath.axpy(1, e, input, count: d)
                 }
             }
         }
@@ -270,37 +274,14 @@ final class Worker {
     }
 }
 
-/// Small dense-vector kernels over rows of `size` floats (the negative-sampling dot product
-/// and update are the C kernels `ws_dot` / `ws_ns_update`, dispatched to AVX-512 or AVX2).
+/// Division-free random integers for the sampling loops (the dot product and update of
+/// negative sampling are the C kernels `ws_dot` / `ws_ns_update`, dispatched to AVX-512 or
+/// AVX2; the remaining vector work uses the engine's `VectorMath`).
 enum Kernels {
-    typealias V = SIMD8<Float>
-
-    @inline(__always)
-    static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
-        let a = V(repeating: alpha)
-        var i = 0
-        while i + 8 <= n {
-            let yv = UnsafeRawPointer(y + i).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: yv + a * UnsafeRawPointer(x + i).loadUnaligned(as: V.self), as: V.self)
-            i += 8
-        }
-        while i < n { y[i] += alpha * x[i]; i += 1 }
-    }
-
     /// A uniform integer in 0..<n from 32 random bits, by multiply-shift (no division).
     @inline(__always)
     static func below(_ n: Int, bits: UInt64) -> Int {
         Int(((bits & 0xFFFF_FFFF) &* UInt64(n)) >> 32)
-    }
-
-    @inline(__always)
-    static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
-        axpy(1, x, y, count: n)
-    }
-
-    @inline(__always)
-    static func scale(_ x: UnsafeMutablePointer<Float>, by a: Float, count n: Int) {
-        for i in 0..<n { x[i] *= a }
     }
 }
 

@@ -131,7 +131,8 @@ extension VectorMath {
         return total
     }
 
-    /// y += a·x (BLAS saxpy), 8 lanes at a time.
+    /// y += a·x (BLAS saxpy), 8 lanes at a time. Inlinable: other modules call it in hot loops.
+    @inlinable
     public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
         let av = V(repeating: a)
         var i = 0
@@ -145,6 +146,7 @@ extension VectorMath {
     }
 
     /// x *= a.
+    @inlinable
     public static func scale(_ x: UnsafeMutablePointer<Float>, by a: Float, count n: Int) {
         let av = V(repeating: a)
         var i = 0
