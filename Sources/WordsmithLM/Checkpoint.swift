@@ -59,51 +59,57 @@ public struct Checkpoint {
     /// Loads a checkpoint. `corpusVocabulary` is used when the file has none (and must agree
     /// in size when it has one); `kind` names the model when it cannot be read from metadata.
     public static func load(from url: URL, corpusVocabulary: Vocabulary? = nil, kind: String? = nil, nhead: Int = 2) throws -> Checkpoint {
+        try load(file: read(url), path: url.path, corpusVocabulary: corpusVocabulary, kind: kind, nhead: nhead)
+    }
+
+    /// Reads and validates the safetensors file of a checkpoint.
+    public static func read(_ url: URL) throws -> SafeTensors {
         guard FileManager.default.fileExists(atPath: url.path) else { throw LoadError.missing(url.path) }
-        let file: SafeTensors
-        do { file = try SafeTensors(contentsOf: url) } catch { throw LoadError.notACheckpoint(url.path, "\(error)") }
+        do { return try SafeTensors(contentsOf: url) } catch { throw LoadError.notACheckpoint(url.path, "\(error)") }
+    }
+
+    /// The tokenizer recorded in a checkpoint file (word when absent).
+    public static func tokenizer(of file: SafeTensors) -> Tokenizer {
+        file.metadata["wordsmith.tokenizer"].flatMap(Tokenizer.init(rawValue:)) ?? .word
+    }
+
+    /// Builds the model from a file already read (`path` names it in errors).
+    public static func load(file: SafeTensors, path: String, corpusVocabulary: Vocabulary? = nil, kind: String? = nil,
+                            nhead: Int = 2) throws -> Checkpoint {
         var vocabulary: Vocabulary
         if let json = file.metadata["wordsmith.vocabulary"] {
             guard let words = try? JSONDecoder().decode([String].self, from: Data(json.utf8)) else {
-                throw LoadError.notACheckpoint(url.path, "its vocabulary metadata is not a JSON list of strings")
+                throw LoadError.notACheckpoint(path, "its vocabulary metadata is not a JSON list of strings")
             }
             vocabulary = Vocabulary(words: words)
             if let corpus = corpusVocabulary, corpus.count != vocabulary.count {
-                throw LoadError.vocabularyMismatch(url.path, checkpoint: vocabulary.count, corpus: corpus.count)
+                throw LoadError.vocabularyMismatch(path, checkpoint: vocabulary.count, corpus: corpus.count)
             }
         } else if let corpus = corpusVocabulary {
             vocabulary = corpus
         } else {
-            throw LoadError.needsVocabulary(url.path)
+            throw LoadError.needsVocabulary(path)
         }
         let config: LanguageModelConfig
         if let json = file.metadata["wordsmith.config"] {
             guard let c = try? JSONDecoder().decode(LanguageModelConfig.self, from: Data(json.utf8)) else {
-                throw LoadError.notACheckpoint(url.path, "its config metadata is not a valid model config")
+                throw LoadError.notACheckpoint(path, "its config metadata is not a valid model config")
             }
             config = c
         } else {
-            config = try inferConfig(file, path: url.path, kind: kind, nhead: nhead)
+            config = try inferConfig(file, path: path, kind: kind, nhead: nhead)
         }
-        if let problem = config.problems.first { throw LoadError.notACheckpoint(url.path, problem) }
+        if let problem = config.problems.first { throw LoadError.notACheckpoint(path, problem) }
         if config.ntoken != vocabulary.count {
-            throw LoadError.vocabularyMismatch(url.path, checkpoint: config.ntoken, corpus: vocabulary.count)
+            throw LoadError.vocabularyMismatch(path, checkpoint: config.ntoken, corpus: vocabulary.count)
         }
         let model = LanguageModel(config, generator: Generator(seed: 0))
         var values: [String: Tensor] = [:]
         for name in file.names where name != "pos_encoder.pe" {  // the example's constant buffer
             values[name] = try file.tensor(name)
         }
-        do { try model.module.loadStateDict(values) } catch { throw LoadError.notACheckpoint(url.path, "\(error)") }
-        let tokenizer = file.metadata["wordsmith.tokenizer"].flatMap(Tokenizer.init(rawValue:)) ?? .word
-        return Checkpoint(model: model, vocabulary: vocabulary, tokenizer: tokenizer)
-    }
-
-    /// The tokenizer recorded in a checkpoint (word when absent or unreadable).
-    public static func peekTokenizer(_ url: URL) throws -> Tokenizer {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw LoadError.missing(url.path) }
-        guard let file = try? SafeTensors(contentsOf: url) else { return .word }
-        return file.metadata["wordsmith.tokenizer"].flatMap(Tokenizer.init(rawValue:)) ?? .word
+        do { try model.module.loadStateDict(values) } catch { throw LoadError.notACheckpoint(path, "\(error)") }
+        return Checkpoint(model: model, vocabulary: vocabulary, tokenizer: tokenizer(of: file))
     }
 
     /// Reads sizes from a plain PyTorch state_dict of the example's models.

@@ -37,10 +37,10 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         common.logBackend()
-        let url = URL(fileURLWithPath: checkpoint)
-        let probe = try Checkpoint.peekTokenizer(url)
-        let corpus = try Corpus(folder: URL(fileURLWithPath: data), tokenizer: probe)
-        let ckpt = try Checkpoint.load(from: url, corpusVocabulary: corpus.vocabulary, kind: model, nhead: nhead)
+        // Read the checkpoint once: its tokenizer decides how the corpus is read.
+        let file = try Checkpoint.read(URL(fileURLWithPath: checkpoint))
+        let corpus = try Corpus(folder: URL(fileURLWithPath: data), tokenizer: Checkpoint.tokenizer(of: file))
+        let ckpt = try Checkpoint.load(file: file, path: checkpoint, corpusVocabulary: corpus.vocabulary, kind: model, nhead: nhead)
         if ckpt.vocabulary != corpus.vocabulary {
             throw UserError("checkpoint '\(checkpoint)' was trained on another vocabulary than \(data) (same size, different words); evaluate it on the corpus it was trained on")
         }
