@@ -6,6 +6,7 @@ import PackageDescription
 //   WordsmithNN      modules and layers, losses, optimizers
 //   WordsmithModels  the language models and the encoder-decoder Transformer
 //   WordsmithLM      word-level language modeling: corpus, batching, training, generation
+//   WordsmithTranslation  encoder-decoder translation: parallel corpus, training, beam search, BLEU
 //   WordsmithWord2Vec  word2vec embeddings (CBOW, skip-gram, negative sampling) and their evaluation
 //   wordsmith        the command-line tool
 let package = Package(
@@ -15,6 +16,7 @@ let package = Package(
         .library(name: "WordsmithNN", targets: ["WordsmithNN"]),
         .library(name: "WordsmithModels", targets: ["WordsmithModels"]),
         .library(name: "WordsmithLM", targets: ["WordsmithLM"]),
+        .library(name: "WordsmithTranslation", targets: ["WordsmithTranslation"]),
         .library(name: "WordsmithWord2Vec", targets: ["WordsmithWord2Vec"]),
         .executable(name: "wordsmith", targets: ["wordsmith"]),
     ],
@@ -28,12 +30,15 @@ let package = Package(
         .target(
             name: "WordsmithLM", dependencies: ["WordsmithModels", "WordsmithNN", "WordsmithEngine"],
             resources: [.copy("DemoCorpus")]),
+        .target(
+            name: "WordsmithTranslation",
+            dependencies: ["WordsmithLM", "WordsmithModels", "WordsmithNN", "WordsmithEngine"]),
         .target(name: "CWordsmithKernels"),
         .target(name: "WordsmithWord2Vec", dependencies: ["WordsmithEngine", "CWordsmithKernels"]),
         .executableTarget(
             name: "wordsmith",
             dependencies: [
-                "WordsmithLM", "WordsmithWord2Vec", "WordsmithModels", "WordsmithNN", "WordsmithEngine",
+                "WordsmithLM", "WordsmithTranslation", "WordsmithWord2Vec", "WordsmithModels", "WordsmithNN", "WordsmithEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "WordsmithEngineTests", dependencies: ["WordsmithEngine"]),
@@ -44,6 +49,9 @@ let package = Package(
         .testTarget(
             name: "WordsmithLMTests",
             dependencies: ["WordsmithLM", "WordsmithModels", "WordsmithNN", "WordsmithEngine"]),
+        .testTarget(
+            name: "WordsmithTranslationTests",
+            dependencies: ["WordsmithTranslation", "WordsmithLM", "WordsmithModels", "WordsmithEngine"]),
         .testTarget(name: "WordsmithWord2VecTests", dependencies: ["WordsmithWord2Vec", "WordsmithEngine", "CWordsmithKernels"]),
         .testTarget(name: "wordsmithCLITests", dependencies: ["WordsmithLM"]),
     ]

@@ -16,10 +16,13 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
     public var normFirst: Bool
     /// Token id of padding (masked out of attention and of the loss).
     public var pad: Int32
+    /// The output projection shares its weight with the target embedding (`generator.weight`
+    /// is `tgt_emb.weight`), as in "Attention Is All You Need".
+    public var tiedTargetEmbedding: Bool
 
     public init(sourceVocab: Int, targetVocab: Int, dModel: Int = 512, heads: Int = 8, encoderLayers: Int = 6,
                 decoderLayers: Int = 6, feedForward: Int = 2048, dropout: Float = 0.1, activation: String = "relu",
-                normFirst: Bool = false, pad: Int32 = 0) {
+                normFirst: Bool = false, pad: Int32 = 0, tiedTargetEmbedding: Bool = false) {
         self.sourceVocab = sourceVocab
         self.targetVocab = targetVocab
         self.dModel = dModel
@@ -31,6 +34,18 @@ public struct Seq2SeqConfig: Codable, Equatable, Sendable {
         self.activation = activation
         self.normFirst = normFirst
         self.pad = pad
+        self.tiedTargetEmbedding = tiedTargetEmbedding
+    }
+
+    /// What is wrong with these sizes, in words (empty when they are usable).
+    public var problems: [String] {
+        var p: [String] = []
+        if dModel < 1 || heads < 1 || feedForward < 1 { p.append("--d-model, --nhead and --ff must be positive") }
+        else if dModel % heads != 0 { p.append("--d-model \(dModel) must be divisible by --nhead \(heads)") }
+        if encoderLayers < 1 || decoderLayers < 1 { p.append("--layers must be at least 1") }
+        if !(0..<1).contains(dropout) { p.append("--dropout must be in [0, 1)") }
+        if sourceVocab < 1 || targetVocab < 1 { p.append("empty vocabulary") }
+        return p
     }
 }
 
@@ -58,14 +73,22 @@ public final class Seq2SeqTransformer: Module {
         }
     }
 
+    /// Every matrix starts Xavier-uniform, as in PyTorch's translation tutorial.
     public init(_ config: Seq2SeqConfig, generator rng: Generator) {
         self.config = config
         transformer = EncoderDecoder(config, generator: rng)
-        generator = Linear(config.dModel, config.targetVocab, generator: rng)
+        let target = Embedding(config.targetVocab, config.dModel, generator: rng)
+        generator = config.tiedTargetEmbedding
+            ? Linear(weight: target.weight, bias: Tensor(zeros: [config.targetVocab], requiresGrad: true))
+            : Linear(config.dModel, config.targetVocab, generator: rng)
         super.init()
         sourceEmbedding = Embedding(config.sourceVocab, config.dModel, generator: rng)
-        targetEmbedding = Embedding(config.targetVocab, config.dModel, generator: rng)
+        targetEmbedding = target
         positionalEncoding = PositionalEncoding(dim: config.dModel, dropout: config.dropout, generator: rng)
+        for p in parameters() where p.rank == 2 {
+            let bound = (6 / Float(p.shape[0] + p.shape[1])).squareRoot()
+            p.assign(Tensor.uniform(p.shape, low: -bound, high: bound, generator: rng))
+        }
     }
 
     func embed(_ table: Embedding, _ tokens: IndexTensor) -> Tensor {
@@ -91,6 +114,23 @@ public final class Seq2SeqTransformer: Module {
                                     targetMask: MultiHeadAttention.causalMask(target.shape[0]),
                                     targetPaddingMask: paddingMask(target), memoryPaddingMask: sourcePaddingMask)
         return generator(h)
+    }
+
+    /// One cache per decoder layer, for `decodeStep` against `memory` [S, N, d].
+    public func makeDecoderCaches(memory: Tensor) -> [DecoderLayerCache] {
+        transformer.decoder.makeCaches(memory: memory)
+    }
+
+    /// Logits [N, targetVocab] for the next word after `tokens` [1, N], which continue the
+    /// target prefixes held in `caches` (decoding with a key/value cache). With `needWeights`,
+    /// also the last decoder layer's cross-attention over the source, [N, 1, S].
+    public func decodeStep(_ tokens: IndexTensor, caches: [DecoderLayerCache], sourcePaddingMask: [Bool]?,
+                           needWeights: Bool = false) -> (logits: Tensor, crossAttention: Tensor?) {
+        let start = caches.first?.selfAttention.length ?? 0
+        let x = positionalEncoding(targetEmbedding(tokens) * Float(config.dModel).squareRoot(), start: start)
+        let r = transformer.decoder.step(x, caches: caches, memoryPaddingMask: sourcePaddingMask, needWeights: needWeights)
+        let h = r.output.narrow(0, start: tokens.shape[0] - 1, length: 1).reshaped([-1, config.dModel])
+        return (generator(h), r.crossWeights.last)
     }
 
     /// source [S, B], target input [T, B] -> logits [T, B, targetVocab].

@@ -10,7 +10,7 @@ struct Wordsmith: ParsableCommand {
             Start with `wordsmith train` (no arguments: trains on WikiText-2 in ./data/wikitext-2 if \
             present, otherwise on a small demo corpus shipped with the tool).
             """,
-        subcommands: [Train.self, Evaluate.self, Generate.self, Bench.self, Word2VecCommand.self, Similar.self, Analogy.self, EvaluateVectors.self, Info.self])
+        subcommands: [Train.self, Evaluate.self, Generate.self, Bench.self, TranslateTrain.self, Translate.self, Bleu.self, Word2VecCommand.self, Similar.self, Analogy.self, EvaluateVectors.self, Info.self])
 }
 
 /// Options every command shares.

@@ -74,6 +74,27 @@ public final class MultiHeadAttention: Module {
         return attend(q: q, k: keys, v: values, mask: mask, needWeights: false).output
     }
 
+    /// Keys and values of a fixed memory [S, N, E] (the encoder's output), projected once
+    /// so that each decoding step only projects its query.
+    public func projectMemory(_ memory: Tensor) -> (keys: Tensor, values: Tensor) {
+        let e = embedDim
+        let kv = linear(memory, weight: inProjWeight.narrow(0, start: e, length: 2 * e),
+                        bias: inProjBias.narrow(0, start: e, length: 2 * e))
+        return (kv.narrow(2, start: 0, length: e), kv.narrow(2, start: e, length: e))
+    }
+
+    /// Attention of `query` [L, N, E] over memory keys and values from `projectMemory`;
+    /// the same result as `callAsFunction(query:key:value:)` with key = value = memory.
+    public func callAsFunction(query: Tensor, memoryKeys: Tensor, memoryValues: Tensor,
+                               keyPaddingMask: [Bool]? = nil, needWeights: Bool = false) -> (output: Tensor, weights: Tensor?) {
+        let e = embedDim, l = query.shape[0], n = query.shape[1], s = memoryKeys.shape[0]
+        precondition(query.rank == 3 && query.shape[2] == e && memoryKeys.shape == [s, n, e] && memoryValues.shape == [s, n, e],
+                     "attention expects query [L, N, \(e)], memory keys/values [S, N, \(e)]; got \(query.shape), \(memoryKeys.shape)")
+        let q = linear(query, weight: inProjWeight.narrow(0, start: 0, length: e), bias: inProjBias.narrow(0, start: 0, length: e))
+        let mask = additiveMask(l: l, s: s, n: n, attentionMask: nil, keyPaddingMask: keyPaddingMask)
+        return attend(q: q, k: memoryKeys, v: memoryValues, mask: mask, needWeights: needWeights)
+    }
+
     /// softmax(Q Kᵀ / √d_k + mask) V over all heads, then the output projection.
     func attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, needWeights: Bool) -> (output: Tensor, weights: Tensor?) {
         let e = embedDim, l = q.shape[0], n = q.shape[1], s = k.shape[0]
@@ -138,4 +159,24 @@ public final class AttentionCache {
     public init() {}
     /// Number of cached positions.
     public var length: Int { keys?.shape[0] ?? 0 }
+
+    /// Keeps batch entries `indices` (in that order, repeats allowed): after a beam-search
+    /// step, each surviving hypothesis takes the cache of the hypothesis it extends.
+    public func select(batch indices: [Int]) {
+        keys = keys.map { AttentionCache.select($0, batch: indices) }
+        values = values.map { AttentionCache.select($0, batch: indices) }
+    }
+
+    /// x [S, N, E] -> [S, indices.count, E] with row j taken from batch entry indices[j].
+    public static func select(_ x: Tensor, batch indices: [Int]) -> Tensor {
+        let s = x.shape[0], n = x.shape[1], e = x.shape[2]
+        let out = Tensor(zeros: [s, indices.count, e])
+        for t in 0..<s {
+            for (j, i) in indices.enumerated() {
+                precondition(i >= 0 && i < n, "batch index \(i) out of range 0..<\(n)")
+                (out.data + (t * indices.count + j) * e).update(from: x.data + (t * n + i) * e, count: e)
+            }
+        }
+        return out
+    }
 }

@@ -99,13 +99,34 @@ public final class TransformerDecoderLayer: Module {
 
     public func callAsFunction(_ x: Tensor, memory: Tensor, targetMask: Tensor? = nil,
                                targetPaddingMask: [Bool]? = nil, memoryPaddingMask: [Bool]? = nil) -> Tensor {
-        func sa(_ y: Tensor) -> Tensor {
-            dropout1(selfAttention(query: y, key: y, value: y, attentionMask: targetMask,
-                                   keyPaddingMask: targetPaddingMask).output)
-        }
-        func ca(_ y: Tensor) -> Tensor {
-            dropout2(crossAttention(query: y, key: memory, value: memory, keyPaddingMask: memoryPaddingMask).output)
-        }
+        residualBlocks(x, selfAttention: { y in
+            selfAttention(query: y, key: y, value: y, attentionMask: targetMask, keyPaddingMask: targetPaddingMask).output
+        }, crossAttention: { y in
+            crossAttention(query: y, key: memory, value: memory, keyPaddingMask: memoryPaddingMask).output
+        })
+    }
+
+    /// The layer on new target positions only (decoding): self-attention over the positions
+    /// cached so far, cross-attention over the memory projected once. Also returns the
+    /// cross-attention weights averaged over heads, [N, L, S], when asked.
+    public func step(_ x: Tensor, cache: DecoderLayerCache, memoryPaddingMask: [Bool]? = nil,
+                     needWeights: Bool = false) -> (output: Tensor, crossWeights: Tensor?) {
+        var weights: Tensor?
+        let out = residualBlocks(x, selfAttention: { y in
+            selfAttention(incremental: y, cache: cache.selfAttention)
+        }, crossAttention: { y in
+            let r = crossAttention(query: y, memoryKeys: cache.memoryKeys, memoryValues: cache.memoryValues,
+                                   keyPaddingMask: memoryPaddingMask, needWeights: needWeights)
+            weights = r.weights
+            return r.output
+        })
+        return (out, weights)
+    }
+
+    /// Post-norm: LayerNorm(x + Sublayer(x)) for each sublayer; pre-norm: x + Sublayer(LayerNorm(x)).
+    func residualBlocks(_ x: Tensor, selfAttention: (Tensor) -> Tensor, crossAttention: (Tensor) -> Tensor) -> Tensor {
+        func sa(_ y: Tensor) -> Tensor { dropout1(selfAttention(y)) }
+        func ca(_ y: Tensor) -> Tensor { dropout2(crossAttention(y)) }
         func ff(_ y: Tensor) -> Tensor { dropout3(feedForward(y)) }
         if normFirst {
             var h = x + sa(norm1(x))
@@ -115,6 +136,26 @@ public final class TransformerDecoderLayer: Module {
         var h = norm1(x + sa(x))
         h = norm2(h + ca(h))
         return norm3(h + ff(h))
+    }
+}
+
+/// What one decoder layer keeps between decoding steps: the keys and values of the target
+/// positions so far, and the encoder memory projected for cross-attention.
+public final class DecoderLayerCache {
+    public let selfAttention = AttentionCache()
+    public private(set) var memoryKeys: Tensor
+    public private(set) var memoryValues: Tensor
+
+    public init(memoryKeys: Tensor, memoryValues: Tensor) {
+        self.memoryKeys = memoryKeys
+        self.memoryValues = memoryValues
+    }
+
+    /// Keeps batch entries `indices`, in that order (beam search reordering hypotheses).
+    public func select(batch indices: [Int]) {
+        selfAttention.select(batch: indices)
+        memoryKeys = AttentionCache.select(memoryKeys, batch: indices)
+        memoryValues = AttentionCache.select(memoryValues, batch: indices)
     }
 }
 
@@ -161,5 +202,28 @@ public final class TransformerDecoder: Module {
                       memoryPaddingMask: memoryPaddingMask)
         }
         return norm.map { $0(h) } ?? h
+    }
+
+    /// One cache per layer for decoding against `memory` [S, N, E].
+    public func makeCaches(memory: Tensor) -> [DecoderLayerCache] {
+        layers.map { layer in
+            let (k, v) = layer.crossAttention.projectMemory(memory)
+            return DecoderLayerCache(memoryKeys: k, memoryValues: v)
+        }
+    }
+
+    /// New target positions [L, N, E] through every layer with its cache. `crossWeights`
+    /// holds each layer's cross-attention averaged over heads ([N, L, S]) when asked.
+    public func step(_ x: Tensor, caches: [DecoderLayerCache], memoryPaddingMask: [Bool]? = nil,
+                     needWeights: Bool = false) -> (output: Tensor, crossWeights: [Tensor]) {
+        precondition(caches.count == layers.count, "one decoder cache per layer")
+        var h = x
+        var weights: [Tensor] = []
+        for (layer, cache) in zip(layers, caches) {
+            let r = layer.step(h, cache: cache, memoryPaddingMask: memoryPaddingMask, needWeights: needWeights)
+            h = r.output
+            if let w = r.crossWeights { weights.append(w) }
+        }
+        return (norm.map { $0(h) } ?? h, weights)
     }
 }
