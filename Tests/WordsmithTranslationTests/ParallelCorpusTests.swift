@@ -92,3 +92,30 @@ struct ParallelCorpusTests {
         }
     }
 }
+
+/// The Tatoeba cmn-eng file in ../shared/data (skipped when absent).
+let cmnEng: String? = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let path = root.deletingLastPathComponent().appendingPathComponent("shared/data/translation/cmn-eng/cmn.txt").path
+    return FileManager.default.fileExists(atPath: path) ? path : nil
+}()
+
+struct CmnEngSplitTests {
+    /// The expected values come from benchmarks/translation/pytorch_translation.py, an
+    /// independent Python implementation of the documented split and vocabulary rules, so the
+    /// PyTorch reference trains and tests on exactly the same pairs.
+    @Test(.enabled(if: cmnEng != nil, "no ../shared/data/translation/cmn-eng/cmn.txt"))
+    func splitAndVocabulariesMatchThePythonReference() throws {
+        let corpus = try ParallelCorpus.load(try #require(cmnEng))
+        #expect(corpus.train.count == 28826 && corpus.valid.count == 1601 && corpus.test.count == 1601)
+        #expect(corpus.sourceVocabulary.count == 3646 && corpus.targetVocabulary.count == 7322)
+        #expect(corpus.sourceTokenizer == .characters && corpus.targetTokenizer == .words)
+        #expect(Array(corpus.targetVocabulary.words.prefix(12)) == ["<pad>", "<bos>", "<eos>", "<unk>", ".", "the", "i", "to", "you", "?", "a", "is"])
+        #expect(Array(corpus.sourceVocabulary.words[4..<10]) == ["。", "我", "的", "了", "你", "他"])
+        // Line numbers (0-based) of the first test pairs in the file.
+        let text = try String(contentsOfFile: try #require(cmnEng), encoding: .utf8).split(separator: "\n")
+        for (pair, line) in zip(corpus.test, [19746, 22382, 28038, 12918, 19681]) {
+            #expect(pair.targetText == String(text[line].split(separator: "\t")[0]))
+        }
+    }
+}
