@@ -12,6 +12,9 @@ public struct LanguageModelBenchmark {
         public var trainTokensPerSecond: Double
         public var evalTokensPerSecond: Double
         public var generateTokensPerSecond: Double
+        /// Transformer only, when asked: generation the way the example's generate.py does it,
+        /// re-running the whole prefix for every new word (no key/value cache).
+        public var generateFullPrefixTokensPerSecond: Double?
         public var peakRSSBytes: Int
         /// Model FLOPs per training token (forward + backward), from the layer sizes.
         public var trainFLOPPerToken: Double
@@ -24,6 +27,7 @@ public struct LanguageModelBenchmark {
             case trainTokensPerSecond = "train_tokens_per_s"
             case evalTokensPerSecond = "eval_tokens_per_s"
             case generateTokensPerSecond = "generate_tokens_per_s"
+            case generateFullPrefixTokensPerSecond = "generate_full_prefix_tokens_per_s"
             case peakRSSBytes = "peak_rss_bytes"
             case trainFLOPPerToken = "train_flop_per_token"
             case achievedGFLOPPerSecond = "achieved_gflop_per_s"
@@ -37,6 +41,8 @@ public struct LanguageModelBenchmark {
     public var bptt = 35
     public var batches = 10
     public var generateWords = 1000
+    /// Also time the Transformer's generation without the cache (slow: O(n²) in the length).
+    public var measureFullPrefixGeneration = false
     /// FP32 peak of the reference machine (2 Zen 5 cores, AVX-512), for the fraction of limit.
     public var peakGFLOPPerSecond = 470.0
 
@@ -81,11 +87,20 @@ public struct LanguageModelBenchmark {
         var produced = 0
         TextGenerator(model: model, sampler: Sampler()).generate(prompt: [0], count: generateWords, generator: Generator(seed: 1)) { _ in produced += 1 }
         let generateRate = Double(produced) / Date().timeIntervalSince(start)
+        var fullPrefixRate: Double?
+        if measureFullPrefixGeneration && config.isTransformer {
+            start = Date()
+            produced = 0
+            TextGenerator(model: model, sampler: Sampler(), useCache: false)
+                .generate(prompt: [0], count: generateWords, generator: Generator(seed: 1)) { _ in produced += 1 }
+            fullPrefixRate = Double(produced) / Date().timeIntervalSince(start)
+        }
 
         let flop = 3 * forwardFLOPPerToken
         let gflops = flop * trainRate / 1e9
         return Result(model: config.kind, vocabulary: config.ntoken, trainTokensPerSecond: trainRate,
                       evalTokensPerSecond: evalRate, generateTokensPerSecond: generateRate,
+                      generateFullPrefixTokensPerSecond: fullPrefixRate,
                       peakRSSBytes: Self.peakResidentBytes(), trainFLOPPerToken: flop,
                       achievedGFLOPPerSecond: gflops, fractionOfLimit: gflops / peakGFLOPPerSecond)
     }

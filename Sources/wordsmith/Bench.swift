@@ -22,6 +22,8 @@ struct Bench: ParsableCommand {
     var batches = 10
     @Option(help: "Words to generate for the generation speed.")
     var words = 1000
+    @Flag(name: .customLong("full-prefix"), help: "Also time Transformer generation without the key/value cache (re-running the whole prefix per word, as the example's generate.py does) and print the speed-up.")
+    var fullPrefix = false
     @Flag(help: "Print one JSON object per model instead of a table.")
     var json = false
     @OptionGroup var common: CommonOptions
@@ -53,6 +55,7 @@ struct Bench: ParsableCommand {
                 kind: kind, ntoken: vocabulary, layerDropout: kind == "Transformer" ? 0.1 : nil))
             bench.batches = batches
             bench.generateWords = words
+            bench.measureFullPrefixGeneration = fullPrefix
             let r = try bench.run(stream: stream)
             if json {
                 let encoder = JSONEncoder()
@@ -62,6 +65,10 @@ struct Bench: ParsableCommand {
                 print(padded(kind, 12) + String(format: " %12.0f %12.0f %12.0f %7.0f MB %9.1f %9.1f%%",
                              r.trainTokensPerSecond, r.evalTokensPerSecond, r.generateTokensPerSecond,
                              Double(r.peakRSSBytes) / 1e6, r.achievedGFLOPPerSecond, 100 * r.fractionOfLimit))
+                if let full = r.generateFullPrefixTokensPerSecond {
+                    print(String(format: "  generation of %d words: %.1f tok/s with the KV cache, %.1f tok/s re-running the prefix: %.1fx faster",
+                                 words, r.generateTokensPerSecond, full, r.generateTokensPerSecond / full))
+                }
             }
         }
     }
