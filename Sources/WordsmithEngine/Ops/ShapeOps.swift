@@ -106,6 +106,18 @@ extension Tensor {
         for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
         let strides = order.map { inStrides[$0] }
         let out = Tensor.uninitialized(outShape)
+        if rank > 1 && order.last == rank - 1 {
+            // The last dimension stays innermost (e.g. splitting attention heads): move whole
+            // contiguous rows instead of single elements.
+            let inner = shape[rank - 1]
+            let rows = Broadcast.stridedIndices(Array(outShape.dropLast()), Array(strides.dropLast()))
+            let x = data, o = out.data
+            for (i, src) in rows.enumerated() { (o + i * inner).update(from: x + src, count: inner) }
+            return out.recording("permute", [self]) { _, g in
+                let gx = self.gradBuffer()
+                for (i, src) in rows.enumerated() { VectorMath.axpy(1, g + i * inner, gx + src, count: inner) }
+            }
+        }
         // Map each output position to its input position; the innermost loop is strided reads.
         let map = Broadcast.stridedIndices(outShape, strides)
         let x = data, o = out.data
