@@ -8,7 +8,9 @@ import Glibc
 /// Search order: `WORDSMITH_BLAS` (a path, or `builtin` to force the Swift GEMM), then
 /// OpenBLAS and the reference-BLAS alternative names. On CPUs with AVX-512, OpenBLAS 0.3.21
 /// detects Zen 4/5 as a Haswell-class core and picks kernels half as fast, so we set
-/// `OPENBLAS_CORETYPE=SKYLAKEX` before loading unless the user set a core type already.
+/// `OPENBLAS_CORETYPE=SKYLAKEX` before loading when it is unset or names a pre-AVX-512 core
+/// (Haswell, Zen: what auto-detection would pick anyway). `WORDSMITH_BLAS_CORETYPE=NAME`
+/// forces a core type, e.g. `Haswell` to keep the slower kernels.
 public struct BLASLibrary: @unchecked Sendable {
     typealias SGEMM = @convention(c) (
         Int32, Int32, Int32, Int32, Int32, Int32, Float,
@@ -48,9 +50,20 @@ public struct BLASLibrary: @unchecked Sendable {
         let requested = env["WORDSMITH_BLAS"]
         if requested == "builtin" || requested == "none" { return nil }
         var chosen: String? = nil
-        if env["OPENBLAS_CORETYPE"] == nil, cpuHasAVX512 {
-            setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 0)
-            chosen = "SKYLAKEX"
+        let preAVX512 = ["haswell", "zen", "sandybridge", "nehalem", "core2", "prescott"]
+        if let forced = env["WORDSMITH_BLAS_CORETYPE"], !forced.isEmpty {
+            setenv("OPENBLAS_CORETYPE", forced, 1)
+            chosen = "\(forced) from WORDSMITH_BLAS_CORETYPE"
+        } else if cpuHasAVX512 {
+            if let found = env["OPENBLAS_CORETYPE"] {
+                if preAVX512.contains(found.lowercased()) {
+                    setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 1)
+                    chosen = "SKYLAKEX chosen for AVX-512, replacing \(found) from the environment; WORDSMITH_BLAS_CORETYPE=\(found) keeps it"
+                }
+            } else {
+                setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 1)
+                chosen = "SKYLAKEX chosen for AVX-512"
+            }
         }
         let candidates = requested.map { [$0] } ?? [
             "libopenblas.so.0", "libopenblas.so", "libblas.so.3", "libblas.so", "libcblas.so.3",
@@ -90,7 +103,7 @@ public struct BLASLibrary: @unchecked Sendable {
         }
         var s = "GEMM: BLAS \(b.path)"
         if let c = b.coreName { s += ", kernel \(c)" }
-        if let t = b.coreTypeChosen { s += " (OPENBLAS_CORETYPE=\(t) chosen for AVX-512)" }
+        if let t = b.coreTypeChosen { s += " (OPENBLAS_CORETYPE=\(t))" }
         else if let t = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] { s += " (OPENBLAS_CORETYPE=\(t) from the environment)" }
         if let c = b.config { s += " [\(c)]" }
         return s
