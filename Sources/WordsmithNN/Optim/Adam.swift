@@ -42,12 +42,18 @@ public final class Adam: Optimizer {
             let state = moments[id] ?? (Tensor(zeros: p.shape), Tensor(zeros: p.shape))
             moments[id] = state
             let x = p.data, g = gt.data, m = state.m.data, v = state.v.data
-            for i in 0..<p.count {
-                var gi = g[i]
-                if decoupledWeightDecay { x[i] *= 1 - learningRate * weightDecay } else { gi += weightDecay * x[i] }
-                m[i] = beta1 * m[i] + (1 - beta1) * gi
-                v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
-                x[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+            let (b1, b2, eps) = (beta1, beta2, eps)
+            let decay = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
+            let l2 = decoupledWeightDecay ? 0 : weightDecay
+            // One memory-bound pass over four arrays: split over the cores for large tensors.
+            Parallel.forEachChunk(p.count, costPerItem: 8) { range in
+                for i in range {
+                    let gi = g[i] + l2 * x[i]
+                    let mi = b1 * m[i] + (1 - b1) * gi, vi = b2 * v[i] + (1 - b2) * gi * gi
+                    m[i] = mi
+                    v[i] = vi
+                    x[i] = x[i] * decay - stepSize * mi / (vi.squareRoot() / bc2Root + eps)
+                }
             }
         }
     }
