@@ -157,4 +157,18 @@ extension VectorMath {
         }
         while i < n { x[i] *= a; i += 1 }
     }
+
+    /// Σ x·y in Float32, 8 lanes at a time (short vectors such as one attention head's row).
+    @inlinable
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count n: Int) -> Float {
+        var acc = V()
+        var i = 0
+        while i + 8 <= n {
+            acc += UnsafeRawPointer(x + i).loadUnaligned(as: V.self) * UnsafeRawPointer(y + i).loadUnaligned(as: V.self)
+            i += 8
+        }
+        var total = acc.sum()
+        while i < n { total += x[i] * y[i]; i += 1 }
+        return total
+    }
 }

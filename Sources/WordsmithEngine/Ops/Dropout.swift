@@ -5,9 +5,14 @@ public func dropout(_ x: Tensor, p: Float, generator: Generator) -> Tensor {
     if p == 0 { return x }
     let mask = Tensor.uninitialized(x.shape)
     let keep = p == 1 ? 0 : 1 / (1 - p)
-    for i in 0..<x.count { mask.data[i] = generator.nextUnitFloat() < p ? 0 : keep }
     let out = Tensor.uninitialized(x.shape)
-    for i in 0..<x.count { out.data[i] = x.data[i] * mask.data[i] }
+    let m = mask.data, o = out.data, src = x.data, n = x.count
+    generator.withState { rng in
+        for i in 0..<n {
+            m[i] = rng.nextUnitFloat() < p ? 0 : keep
+            o[i] = src[i] * m[i]
+        }
+    }
     return out.recording("dropout", [x]) { _, g in
         let gx = x.gradBuffer(), m = mask.data
         for i in 0..<mask.count { gx[i] += g[i] * m[i] }

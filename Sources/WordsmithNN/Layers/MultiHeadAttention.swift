@@ -45,33 +45,34 @@ public final class MultiHeadAttention: Module {
     public func callAsFunction(query: Tensor, key: Tensor, value: Tensor,
                                attentionMask: Tensor? = nil, keyPaddingMask: [Bool]? = nil,
                                needWeights: Bool = false) -> (output: Tensor, weights: Tensor?) {
-        let e = embedDim, l = query.shape[0], n = query.shape[1], s = key.shape[0]
+        let e = embedDim, s = key.shape[0], n = query.shape[1]
         precondition(query.rank == 3 && query.shape[2] == e && key.shape == [s, n, e] && value.shape == [s, n, e],
                      "attention expects query [L, N, \(e)], key/value [S, N, \(e)]; got \(query.shape), \(key.shape), \(value.shape)")
         let (q, k, v) = project(query: query, key: key, value: value)
-        let mask = additiveMask(l: l, s: s, n: n, attentionMask: attentionMask, keyPaddingMask: keyPaddingMask)
-        return attend(q: q, k: k, v: v, mask: mask, needWeights: needWeights)
+        return attend(q, k, v, attentionMask: attentionMask, keyPaddingMask: keyPaddingMask, needWeights: needWeights)
     }
 
     /// Self-attention of new positions x [L, N, E] over every position seen so far: the keys
     /// and values of earlier calls are kept in `cache`, so generating token t costs O(t)
     /// instead of re-running the whole prefix. Positions within `x` see each other causally.
     public func callAsFunction(incremental x: Tensor, cache: AttentionCache) -> Tensor {
-        let e = embedDim, l = x.shape[0], n = x.shape[1]
-        let (q, k, v) = project(query: x, key: x, value: x)
+        let e = embedDim, l = x.shape[0]
+        precondition(x.rank == 3 && x.shape[2] == e, "attention expects [L, N, \(e)], got \(x.shape)")
+        let qkv = linear(x, weight: inProjWeight, bias: inProjBias)
+        let k = qkv.narrow(2, start: e, length: e), v = qkv.narrow(2, start: 2 * e, length: e)
         let past = cache.keys?.shape[0] ?? 0
-        let keys = cache.keys.map { Tensor.concat([$0, k], dim: 0) } ?? k.copy()
-        let values = cache.values.map { Tensor.concat([$0, v], dim: 0) } ?? v.copy()
+        let keys = cache.keys.map { Tensor.concat([$0, k], dim: 0) } ?? k
+        let values = cache.values.map { Tensor.concat([$0, v], dim: 0) } ?? v
         (cache.keys, cache.values) = (keys, values)
         let s = past + l
         var mask: Tensor? = nil
         if l > 1 {
             var m = [Float](repeating: 0, count: l * s)
             for i in 0..<l { for j in (past + i + 1)..<max(s, past + i + 1) { m[i * s + j] = -.infinity } }
-            mask = additiveMask(l: l, s: s, n: n, attentionMask: Tensor(shape: [l, s], values: m), keyPaddingMask: nil)
+            mask = Tensor(shape: [l, s], values: m)
         }
-        precondition(x.shape[2] == e, "attention expects [L, N, \(e)], got \(x.shape)")
-        return attend(q: q, k: keys, v: values, mask: mask, needWeights: false).output
+        return attend(AttentionInput(qkv), AttentionInput(keys), AttentionInput(values), attentionMask: mask,
+                      keyPaddingMask: nil, needWeights: false).output
     }
 
     /// Keys and values of a fixed memory [S, N, E] (the encoder's output), projected once
@@ -87,68 +88,41 @@ public final class MultiHeadAttention: Module {
     /// the same result as `callAsFunction(query:key:value:)` with key = value = memory.
     public func callAsFunction(query: Tensor, memoryKeys: Tensor, memoryValues: Tensor,
                                keyPaddingMask: [Bool]? = nil, needWeights: Bool = false) -> (output: Tensor, weights: Tensor?) {
-        let e = embedDim, l = query.shape[0], n = query.shape[1], s = memoryKeys.shape[0]
+        let e = embedDim, n = query.shape[1], s = memoryKeys.shape[0]
         precondition(query.rank == 3 && query.shape[2] == e && memoryKeys.shape == [s, n, e] && memoryValues.shape == [s, n, e],
                      "attention expects query [L, N, \(e)], memory keys/values [S, N, \(e)]; got \(query.shape), \(memoryKeys.shape)")
         let q = linear(query, weight: inProjWeight.narrow(0, start: 0, length: e), bias: inProjBias.narrow(0, start: 0, length: e))
-        let mask = additiveMask(l: l, s: s, n: n, attentionMask: nil, keyPaddingMask: keyPaddingMask)
-        return attend(q: q, k: memoryKeys, v: memoryValues, mask: mask, needWeights: needWeights)
+        return attend(AttentionInput(q), AttentionInput(memoryKeys), AttentionInput(memoryValues),
+                      attentionMask: nil, keyPaddingMask: keyPaddingMask, needWeights: needWeights)
     }
 
-    /// softmax(Q Kᵀ / √d_k + mask) V over all heads, then the output projection.
-    func attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, needWeights: Bool) -> (output: Tensor, weights: Tensor?) {
-        let e = embedDim, l = q.shape[0], n = q.shape[1], s = k.shape[0]
-        let dk = e / heads
-        // [len, N, E] -> [N*H, len, d_k]
-        func splitHeads(_ x: Tensor, _ len: Int) -> Tensor {
-            x.reshaped([len, n * heads, dk]).permuted([1, 0, 2])
-        }
-        var scores = splitHeads(q, l).matmul(splitHeads(k, s), transposingB: true) * (1 / Float(dk).squareRoot())
-        if let mask { scores = scores + mask }
-        let weights = attentionDropout(scores.softmax())
-        let context = weights.matmul(splitHeads(v, s)).permuted([1, 0, 2]).reshaped([l, n, e])
-        let averaged = needWeights ? weights.reshaped([n, heads, l, s]).mean(axis: 1) : nil
-        return (outProj(context), averaged)
+    /// softmax(Q Kᵀ / √d_k + mask) V over all heads (one fused op), then the output projection.
+    func attend(_ q: AttentionInput, _ k: AttentionInput, _ v: AttentionInput, attentionMask: Tensor?,
+                keyPaddingMask: [Bool]?, needWeights: Bool) -> (output: Tensor, weights: Tensor?) {
+        let (context, weights) = scaledDotProductAttention(
+            query: q, key: k, value: v, embedDim: embedDim, heads: heads, attentionMask: attentionMask,
+            keyPaddingMask: keyPaddingMask, dropout: attentionDropout.training ? attentionDropout.p : 0,
+            generator: attentionDropout.generator, needWeights: needWeights)
+        return (outProj(context), weights)
     }
 
-    /// Q, K, V projections through slices of the packed weight: one GEMM for self-attention,
-    /// two for encoder-decoder attention (keys and values from the same memory).
-    func project(query: Tensor, key: Tensor, value: Tensor) -> (Tensor, Tensor, Tensor) {
+    /// Where Q, K and V lie after the input projections: one GEMM and no copies for
+    /// self-attention (columns of the packed [L, N, 3E] result), two for encoder-decoder
+    /// attention (keys and values from the same memory).
+    func project(query: Tensor, key: Tensor, value: Tensor) -> (AttentionInput, AttentionInput, AttentionInput) {
         let e = embedDim
         if query === key && key === value {
             let qkv = linear(query, weight: inProjWeight, bias: inProjBias)
-            return (qkv.narrow(2, start: 0, length: e), qkv.narrow(2, start: e, length: e), qkv.narrow(2, start: 2 * e, length: e))
+            return (AttentionInput(qkv, column: 0), AttentionInput(qkv, column: e), AttentionInput(qkv, column: 2 * e))
         }
         let q = linear(query, weight: inProjWeight.narrow(0, start: 0, length: e), bias: inProjBias.narrow(0, start: 0, length: e))
         if key === value {
             let kv = linear(key, weight: inProjWeight.narrow(0, start: e, length: 2 * e), bias: inProjBias.narrow(0, start: e, length: 2 * e))
-            return (q, kv.narrow(2, start: 0, length: e), kv.narrow(2, start: e, length: e))
+            return (AttentionInput(q), AttentionInput(kv, column: 0), AttentionInput(kv, column: e))
         }
         let k = linear(key, weight: inProjWeight.narrow(0, start: e, length: e), bias: inProjBias.narrow(0, start: e, length: e))
         let v = linear(value, weight: inProjWeight.narrow(0, start: 2 * e, length: e), bias: inProjBias.narrow(0, start: 2 * e, length: e))
-        return (q, k, v)
-    }
-
-    /// The attention mask and key padding combined into one additive [N*H, L, S] constant.
-    func additiveMask(l: Int, s: Int, n: Int, attentionMask: Tensor?, keyPaddingMask: [Bool]?) -> Tensor? {
-        if attentionMask == nil && keyPaddingMask == nil { return nil }
-        if let m = attentionMask { precondition(m.shape == [l, s], "attention mask must be [\(l), \(s)], got \(m.shape)") }
-        if let p = keyPaddingMask { precondition(p.count == n * s, "key padding mask must have \(n)x\(s) entries, got \(p.count)") }
-        let mask = Tensor(zeros: [n * heads, l, s])
-        let out = mask.data
-        for b in 0..<n {
-            for h in 0..<heads {
-                let base = out + (b * heads + h) * l * s
-                for i in 0..<l {
-                    for j in 0..<s {
-                        var v = attentionMask?.data[i * s + j] ?? 0
-                        if keyPaddingMask?[b * s + j] == true { v = -.infinity }
-                        base[i * s + j] = v
-                    }
-                }
-            }
-        }
-        return mask
+        return (AttentionInput(q), AttentionInput(k), AttentionInput(v))
     }
 }
 
