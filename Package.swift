@@ -24,7 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "WordsmithEngine"),
+        .target(name: "WordsmithEngine", dependencies: ["CWordsmithKernels"]),
         .target(name: "WordsmithNN", dependencies: ["WordsmithEngine"]),
         .target(name: "WordsmithModels", dependencies: ["WordsmithNN", "WordsmithEngine"]),
         .target(
@@ -41,7 +41,7 @@ let package = Package(
                 "WordsmithLM", "WordsmithTranslation", "WordsmithWord2Vec", "WordsmithModels", "WordsmithNN", "WordsmithEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "WordsmithEngineTests", dependencies: ["WordsmithEngine"]),
+        .testTarget(name: "WordsmithEngineTests", dependencies: ["WordsmithEngine", "CWordsmithKernels"]),
         .testTarget(name: "WordsmithNNTests", dependencies: ["WordsmithNN", "WordsmithEngine"]),
         .testTarget(
             name: "WordsmithModelsTests",

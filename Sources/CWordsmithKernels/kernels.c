@@ -1,5 +1,8 @@
 #include "CWordsmithKernels.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 // Generic versions: the compiler vectorizes these for the baseline target.
 static float dot_generic(const float *a, const float *b, int n) {
     float s = 0;
@@ -78,6 +81,38 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 #define WS_X86 1
 #endif
 
+// Softmax and cross-entropy row kernels, one instantiation per instruction set.
+#define WS_LANES 4  // SSE2 width: wider generic vectors would change the calling convention
+#define WS_ATTR
+#define WS_NAME(x) generic_##x
+#include "softmax_impl.h"
+#undef WS_LANES
+#undef WS_ATTR
+#undef WS_NAME
+#ifdef WS_X86
+#define WS_LANES 8
+#define WS_ATTR __attribute__((target("avx2,fma")))
+#define WS_NAME(x) avx2_##x
+#include "softmax_impl.h"
+#undef WS_LANES
+#undef WS_ATTR
+#undef WS_NAME
+#define WS_LANES 16
+#define WS_ATTR __attribute__((target("avx512f")))
+#define WS_NAME(x) avx512_##x
+#include "softmax_impl.h"
+#undef WS_LANES
+#undef WS_ATTR
+#undef WS_NAME
+#endif
+
+typedef float (*row_max_fn)(const float *, int);
+typedef double (*exp_sum_fn)(const float *, float, int);
+typedef void (*scaled_exp_fn)(const float *, float *, float, float, float, int, int);
+static row_max_fn row_max_impl;
+static exp_sum_fn exp_sum_impl;
+static scaled_exp_fn scaled_exp_impl;
+
 typedef float (*dot_fn)(const float *, const float *, int);
 typedef void (*update_fn)(float, float *, float *, const float *, int);
 static dot_fn dot_impl;
@@ -89,15 +124,27 @@ __attribute__((constructor))
 static void choose_kernels(void) {
     dot_impl = dot_generic;
     update_impl = ns_update_generic;
+    row_max_impl = generic_row_max;
+    exp_sum_impl = generic_exp_sum;
+    scaled_exp_impl = generic_scaled_exp;
 #ifdef WS_X86
+    // WORDSMITH_KERNELS=generic keeps the baseline versions (CI tests them this way).
+    const char *forced = getenv("WORDSMITH_KERNELS");
+    if (forced && strcmp(forced, "generic") == 0) return;
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) {
         dot_impl = dot_avx512;
         update_impl = ns_update_avx512;
+        row_max_impl = avx512_row_max;
+        exp_sum_impl = avx512_exp_sum;
+        scaled_exp_impl = avx512_scaled_exp;
         isa = "avx512";
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         dot_impl = dot_avx2;
         update_impl = ns_update_avx2;
+        row_max_impl = avx2_row_max;
+        exp_sum_impl = avx2_exp_sum;
+        scaled_exp_impl = avx2_scaled_exp;
         isa = "avx2";
     }
 #endif
@@ -106,3 +153,9 @@ static void choose_kernels(void) {
 float ws_dot(const float *a, const float *b, int n) { return dot_impl(a, b, n); }
 void ws_ns_update(float g, float *u, float *e, const float *x, int n) { update_impl(g, u, e, x, n); }
 const char *ws_kernel_isa(void) { return isa; }
+
+float ws_row_max(const float *x, int n) { return row_max_impl(x, n); }
+double ws_exp_sum(const float *x, float shift, int n) { return exp_sum_impl(x, shift, n); }
+void ws_scaled_exp(const float *x, float *dst, float shift, float scale, float offset, int accumulate, int n) {
+    scaled_exp_impl(x, dst, shift, scale, offset, accumulate, n);
+}

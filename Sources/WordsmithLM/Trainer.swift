@@ -64,9 +64,8 @@ public final class Trainer {
             if shouldStop() { break }
             let (input, targets) = data.chunk(at: i, bptt: bptt)
             model.module.zeroGrad()
-            let (logits, next) = model.logits(input, state?.detached())
+            let (loss, next) = model.loss(input, targets: targets, state?.detached())
             state = next
-            let loss = crossEntropy(logits, targets: targets)
             guard loss.item.isFinite else { throw TrainingError.nonFiniteLoss(batch: batch, loss: loss.item) }
             loss.backward()
             clipGradNorm(parameters, maxNorm: clip)
@@ -99,9 +98,9 @@ public final class Trainer {
             var total = 0.0
             for i in data.chunkStarts(bptt: bptt) {
                 let (input, targets) = data.chunk(at: i, bptt: bptt)
-                let (logits, next) = model.logits(input, state)
+                let (loss, next) = model.loss(input, targets: targets, state)
                 state = next
-                total += Double(input.shape[0]) * Double(crossEntropy(logits, targets: targets).item)
+                total += Double(input.shape[0]) * Double(loss.item)
             }
             return total / Double(max(data.rows - 1, 1))
         }

@@ -52,4 +52,16 @@ public enum LanguageModel {
             return (m.logits(tokens), nil)
         }
     }
+
+    /// tokens [T, B] and the next words [T*B] -> mean cross-entropy and the next state
+    /// (the training and evaluation path: the decoder is fused into the loss).
+    public func loss(_ tokens: IndexTensor, targets: [Int32], _ state: RecurrentState?) -> (Tensor, RecurrentState?) {
+        switch self {
+        case .recurrent(let m):
+            let (loss, next) = m.loss(tokens, targets: targets, state ?? m.initialState(batch: tokens.shape[1]))
+            return (loss, next)
+        case .transformer(let m):
+            return (m.loss(tokens, targets: targets), nil)
+        }
+    }
 }

@@ -88,6 +88,28 @@ struct AutogradTests {
         #expect(abs(Double(crossEntropy(logits, targets: t, labelSmoothing: 0.1).item) - expected / 6) < 1e-5)
     }
 
+    /// The fused output layer + loss gives the loss and gradients of the two separate ops.
+    @Test func linearCrossEntropyEqualsLinearThenCrossEntropy() {
+        let g = Generator(seed: 21)
+        let x = Tensor.normal([9, 16], generator: g).requiringGrad()
+        let w = Tensor.normal([37, 16], generator: g).requiringGrad()
+        let b = Tensor.normal([37], generator: g).requiringGrad()
+        let t: [Int32] = [0, 36, 5, 5, 17, 2, 36, 9, 11]
+        for (ignore, smoothing): (Int32?, Float) in [(nil, 0), (5, 0.1)] {
+            let fused = linearCrossEntropy(x, weight: w, bias: b, targets: t, ignoreIndex: ignore, labelSmoothing: smoothing)
+            fused.backward()
+            let (gx, gw, gb) = (x.grad!.scalars, w.grad!.scalars, b.grad!.scalars)
+            for p in [x, w, b] { p.zeroGrad() }
+            let plain = crossEntropy(linear(x, weight: w, bias: b), targets: t, ignoreIndex: ignore, labelSmoothing: smoothing)
+            plain.backward()
+            #expect(abs(fused.item - plain.item) < 1e-5)
+            for (got, want) in [(gx, x.grad!.scalars), (gw, w.grad!.scalars), (gb, b.grad!.scalars)] {
+                #expect(zip(got, want).allSatisfy { abs($0 - $1) < 1e-6 })
+            }
+            for p in [x, w, b] { p.zeroGrad() }
+        }
+    }
+
     @Test func klDivergenceByHand() {
         let p = Tensor(shape: [1, 2], values: [0.25, 0.75])
         let logQ = Tensor(shape: [1, 2], values: [log(0.5), log(0.5)])

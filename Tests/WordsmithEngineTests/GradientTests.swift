@@ -111,6 +111,9 @@ struct GradientTests {
         expectGradients([logits]) { nllLoss(logits.logSoftmax(), targets: targets, ignoreIndex: 2) }
         expectGradients([logits]) { crossEntropy(logits, targets: targets) }
         expectGradients([logits]) { crossEntropy(logits, targets: targets, ignoreIndex: 0, labelSmoothing: 0.1) }
+        let x = param([5, 4], seed: 11), w = param([6, 4], seed: 12), b = param([6], seed: 13)
+        expectGradients([x, w, b]) { linearCrossEntropy(x, weight: w, bias: b, targets: targets) }
+        expectGradients([x, w]) { linearCrossEntropy(x, weight: w, bias: nil, targets: targets, ignoreIndex: 5, labelSmoothing: 0.2) }
         let target = param([5, 6], 0.01, 1, seed: 7).softmax().detached()
         expectGradients([logits]) { klDivergence(logits.logSoftmax(), target: target, reduction: .batchMean) }
         let p = param([5, 6], -1, 1, seed: 8)

@@ -1,3 +1,4 @@
+import CWordsmithKernels
 import Foundation
 import Testing
 import WordsmithEngine
@@ -37,5 +38,31 @@ struct VectorMathTests {
         }
         let reference = src.reduce(0.0) { $0 + Foundation.exp(Double($1) - 4.6) }
         #expect(abs(total - reference) / reference < 1e-6)
+    }
+
+    /// The C row kernels of softmax/cross-entropy (whichever instruction set was dispatched;
+    /// CI also runs this with WORDSMITH_KERNELS=generic), at lengths that leave every tail size.
+    @Test func rowKernelsMatchDoublePrecision() {
+        for n in [1, 3, 8, 15, 16, 17, 100, 1023, 1024, 1031, 33_278] {
+            var x = (0..<n).map { Float(($0 * 37) % 101) / 9 - 5.3 }
+            if n > 2 { x[1] = -.infinity }  // a masked entry contributes exactly 0
+            let m = x.withUnsafeBufferPointer { ws_row_max($0.baseAddress!, Int32(n)) }
+            #expect(m == x.max()!)
+            let sum = x.withUnsafeBufferPointer { ws_exp_sum($0.baseAddress!, -m, Int32(n)) }
+            let reference = x.reduce(0.0) { $0 + Foundation.exp(Double($1) - Double(m)) }
+            #expect(abs(sum - reference) / reference < 1e-6, "n \(n): \(sum) vs \(reference)")
+            // dst = 0.5 * (exp(x - 1) - 0.01), written, then accumulated a second time.
+            var dst = [Float](repeating: 7, count: n)
+            for accumulate: Int32 in [0, 1] {
+                x.withUnsafeBufferPointer { xs in
+                    dst.withUnsafeMutableBufferPointer { ws_scaled_exp(xs.baseAddress!, $0.baseAddress!, -1, 0.5, 0.01, accumulate, Int32(n)) }
+                }
+            }
+            for i in 0..<n {
+                let expected = 2 * 0.5 * (Foundation.exp(Double(x[i]) - 1) - 0.01)
+                #expect(abs(Double(dst[i]) - expected) <= 1e-6 * max(1, abs(expected)), "n \(n), i \(i)")
+            }
+        }
+        #expect(["generic", "avx2", "avx512"].contains(String(cString: ws_kernel_isa())))
     }
 }

@@ -35,6 +35,19 @@ struct FixtureParityTests {
             return model
         }
 
+        /// The training path: the decoder fused into the cross-entropy (`model.loss`).
+        func fusedLoss(_ c: Fixtures.Case) throws -> Tensor {
+            let input = try c.expected.indices("input"), target = try c.expected.indices("target")
+            switch self {
+            case .rnn(let m):
+                let h0 = try c.expected.tensor("hidden0.h")
+                let c0 = c.expected.entries["hidden0.c"] != nil ? try c.expected.tensor("hidden0.c") : nil
+                return m.loss(input, targets: target.values, RecurrentState(h: h0, c: c0)).0
+            case .transformer(let m):
+                return m.loss(input, targets: target.values)
+            }
+        }
+
         /// Forward pass and NLL loss on the fixture's batch.
         func loss(_ c: Fixtures.Case) throws -> (logProbs: Tensor, loss: Tensor, state: RecurrentState?) {
             let input = try c.expected.indices("input"), target = try c.expected.indices("target")
@@ -75,6 +88,15 @@ struct FixtureParityTests {
             let param = try #require(named[String(key.dropFirst(5))], "\(name): no parameter for \(key)")
             expectClose(param.grad, try c.expected.tensor(key), "\(name) \(key)")
         }
+        // The fused loss the trainer uses gives the same loss and gradients.
+        let fusedModel = try LanguageModel.build(c)
+        let fused = try fusedModel.fusedLoss(c)
+        expectClose(fused, try c.expected.tensor("loss"), "\(name) fused loss")
+        fused.backward()
+        for (paramName, param) in fusedModel.module.namedParameters() {
+            expectClose(param.grad, try c.expected.tensor("grad." + paramName), "\(name) fused grad.\(paramName)")
+        }
+
         let params = model.module.parameters()
         expectClose(Tensor(shape: [1], values: [gradNorm(params)]), try c.expected.tensor("grad_norm"), "\(name) grad_norm")
 

@@ -23,67 +23,6 @@ public func nllLoss(_ logProbs: Tensor, targets: [Int32], ignoreIndex: Int32? = 
     }
 }
 
-/// Cross-entropy of `targets` given unnormalized `logits` [N, C], computed fused with
-/// log-softmax (PyTorch `F.cross_entropy`). With label smoothing e the per-row loss is
-/// `(1-e) * nll + e * mean_c(-log p_c)`. The gradient is `softmax - (1-e) onehot - e/C`,
-/// computed from the saved per-row log-sum-exp without storing the probabilities.
-public func crossEntropy(_ logits: Tensor, targets: [Int32], ignoreIndex: Int32? = nil,
-                         labelSmoothing: Float = 0) -> Tensor {
-    precondition(logits.rank == 2 && logits.shape[0] == targets.count,
-                 "cross_entropy: logits \(logits.shape) for \(targets.count) targets")
-    precondition(labelSmoothing >= 0 && labelSmoothing <= 1, "label smoothing must be in [0, 1]")
-    let rows = logits.shape[0], c = logits.shape[1]
-    let e = labelSmoothing
-    let lse = Tensor.uninitialized([rows])
-    let rowLoss = UnsafeMutablePointer<Double>.allocate(capacity: rows)
-    defer { rowLoss.deallocate() }
-    let x = logits.data, l = lse.data
-    Parallel.forEachChunk(rows, costPerItem: c * 3) { r in
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: c)
-        defer { scratch.deallocate() }
-        for i in r {
-            let t = targets[i]
-            if t == ignoreIndex { rowLoss[i] = 0; continue }
-            precondition(t >= 0 && Int(t) < c, "target \(t) outside \(c) classes")
-            let row = x + i * c
-            let m = VectorMath.max(row, count: c)
-            let s = VectorMath.expShifted(row, scratch, count: c, shift: -m)
-            let logZ = Double(m) + Foundation.log(s)
-            l[i] = Float(logZ)
-            var loss = (1 - Double(e)) * (logZ - Double(row[Int(t)]))
-            if e > 0 { loss += Double(e) * (logZ - VectorMath.sum(row, count: c) / Double(c)) }
-            rowLoss[i] = loss
-        }
-    }
-    var total = 0.0
-    var counted = 0
-    for i in 0..<rows where targets[i] != ignoreIndex { total += rowLoss[i]; counted += 1 }
-    let n = Float(max(counted, 1))
-    let out = Tensor(scalar: counted == 0 ? .nan : Float(total / Double(counted)))
-    return out.recording("cross_entropy", [logits]) { _, g in
-        let gx = logits.gradBuffer(), s = g[0] / n
-        let uniform = e / Float(c)
-        Parallel.forEachChunk(rows, costPerItem: c * 2) { r in
-            for i in r {
-                let t = targets[i]
-                if t == ignoreIndex { continue }
-                let row = x + i * c, dst = gx + i * c, shift = -lse.data[i]
-                var j = 0
-                typealias V = SIMD8<Float>
-                let sv = V(repeating: s), sh = V(repeating: shift), u = V(repeating: uniform)
-                while j + 8 <= c {
-                    let p = VectorMath.exp(UnsafeRawPointer(row + j).loadUnaligned(as: V.self) + sh)
-                    let d = UnsafeRawPointer(dst + j).loadUnaligned(as: V.self)
-                    UnsafeMutableRawPointer(dst + j).storeBytes(of: d + sv * (p - u), as: V.self)
-                    j += 8
-                }
-                while j < c { dst[j] += s * (VectorMath.exp(row[j] + shift) - uniform); j += 1 }
-                dst[Int(t)] -= s * (1 - e)
-            }
-        }
-    }
-}
-
 /// Kullback-Leibler divergence `sum target * (log target - input)` where `input` holds
 /// log-probabilities and `target` probabilities (PyTorch `F.kl_div`, `log_target=False`).
 public enum KLReduction: Sendable { case sum, mean, batchMean }

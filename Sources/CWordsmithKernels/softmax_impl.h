@@ -1,0 +1,109 @@
+// Row kernels of softmax and cross-entropy, written once with vector extensions and compiled
+// for several instruction sets: kernels.c includes this file once per set, defining
+//   WS_LANES   floats per vector
+//   WS_ATTR    the function attribute (e.g. __attribute__((target("avx2,fma")))), or empty
+//   WS_NAME(x) the per-set name of x
+// exp is the same Cephes-style polynomial as VectorMath.exp on the Swift side.
+
+typedef float WS_NAME(vf) __attribute__((vector_size(WS_LANES * 4)));
+typedef int WS_NAME(vi) __attribute__((vector_size(WS_LANES * 4)));
+#define VF WS_NAME(vf)
+#define VI WS_NAME(vi)
+
+// Lanes where `m` is set take `a`, the others `b` (m comes from a vector comparison).
+WS_ATTR static inline VF WS_NAME(select)(VI m, VF a, VF b) {
+    return (VF)(((VI)a & m) | ((VI)b & ~m));
+}
+
+WS_ATTR static inline VF WS_NAME(exp)(VF x) {
+    const float lo = -87.33654f, hi = 88.72284f;
+    const VF zero = (VF){0};
+    VF xc = WS_NAME(select)(x < lo, zero + lo, x);
+    xc = WS_NAME(select)(xc > hi, zero + hi, xc);
+    // n = round(x log2 e) with the 1.5·2^23 trick; x = n ln2 + r.
+    const float magic = 12582912.0f;
+    VF shifted = xc * 1.44269504f + magic;
+    VF n = shifted - magic;
+    VF r = xc - n * 0.693359375f;
+    r = r + n * 2.1219444e-4f;
+    VF p = r * 1.9875691500e-4f + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    VI bits = (VI)shifted - 0x4B400000;
+    VF scale = (VF)((bits + 127) << 23);
+    VF result = p * scale;
+    result = WS_NAME(select)(x < lo, zero, result);  // underflow (and -inf) -> exactly 0
+    result = WS_NAME(select)(x > hi, zero + __builtin_inff(), result);
+    return WS_NAME(select)(x != x, x, result);  // NaN stays NaN
+}
+
+WS_ATTR static inline VF WS_NAME(load)(const float *p) {
+    VF v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+WS_ATTR static inline void WS_NAME(store)(float *p, VF v) { __builtin_memcpy(p, &v, sizeof v); }
+
+// The last n % WS_LANES elements, padded with `fill`.
+WS_ATTR static inline VF WS_NAME(load_tail)(const float *p, int count, float fill) {
+    float buf[WS_LANES];
+    for (int i = 0; i < WS_LANES; i++) buf[i] = i < count ? p[i] : fill;
+    return WS_NAME(load)(buf);
+}
+
+WS_ATTR static inline float WS_NAME(hsum)(VF v) {
+    float s = 0;
+    for (int i = 0; i < WS_LANES; i++) s += v[i];
+    return s;
+}
+
+WS_ATTR static float WS_NAME(row_max)(const float *x, int n) {
+    VF m = (VF){0} - __builtin_inff();
+    int i = 0;
+    for (; i + WS_LANES <= n; i += WS_LANES) {
+        VF v = WS_NAME(load)(x + i);
+        m = WS_NAME(select)(v > m, v, m);
+    }
+    if (i < n) {
+        VF v = WS_NAME(load_tail)(x + i, n - i, -__builtin_inff());
+        m = WS_NAME(select)(v > m, v, m);
+    }
+    float r = m[0];
+    for (int k = 1; k < WS_LANES; k++) r = m[k] > r ? m[k] : r;
+    return r;
+}
+
+// Σ exp(x[i] + shift) in Float64, partial sums flushed every 1024 elements.
+WS_ATTR static double WS_NAME(exp_sum)(const float *x, float shift, int n) {
+    double total = 0;
+    VF acc = (VF){0};
+    int i = 0;
+    for (; i + WS_LANES <= n; i += WS_LANES) {
+        acc += WS_NAME(exp)(WS_NAME(load)(x + i) + shift);
+        if ((i & 1023) == 1024 - WS_LANES) { total += WS_NAME(hsum)(acc); acc = (VF){0}; }
+    }
+    if (i < n) acc += WS_NAME(exp)(WS_NAME(load_tail)(x + i, n - i, -__builtin_inff()) + shift);
+    return total + WS_NAME(hsum)(acc);
+}
+
+// dst[i] = (accumulate ? dst[i] : 0) + scale · (exp(x[i] + shift) - offset); dst may equal x.
+WS_ATTR static void WS_NAME(scaled_exp)(const float *x, float *dst, float shift, float scale, float offset,
+                                        int accumulate, int n) {
+    int i = 0;
+    for (; i + WS_LANES <= n; i += WS_LANES) {
+        VF v = (WS_NAME(exp)(WS_NAME(load)(x + i) + shift) - offset) * scale;
+        if (accumulate) v += WS_NAME(load)(dst + i);
+        WS_NAME(store)(dst + i, v);
+    }
+    if (i < n) {
+        VF v = (WS_NAME(exp)(WS_NAME(load_tail)(x + i, n - i, 0) + shift) - offset) * scale;
+        for (int k = 0; i + k < n; k++) dst[i + k] = accumulate ? dst[i + k] + v[k] : v[k];
+    }
+}
+
+#undef VF
+#undef VI
