@@ -47,7 +47,12 @@ struct Bench: ParsableCommand {
             stream = (0..<((batches + 3) * 20 * 35 + 40)).map { _ in Int32(g.int(below: vocabulary)) }
         }
         let kinds = model == "all" ? ["LSTM", "GRU", "RNN_TANH", "Transformer"] : [model]
+        // The limit: the GEMM backend alone on the output layer's three products.
+        let limit = LanguageModelBenchmark.decoderGEMMRate(tokens: 20 * 35, hidden: 200, vocabulary: vocabulary)
         if !json {
+            let backend = BLASLibrary.shared.map { "BLAS kernel \($0.coreName ?? $0.path)" } ?? "built-in GEMM"
+            print(String(format: "limit: %.1f GFLOP/s", limit)
+                  + ", the output layer's three matrix products alone on this machine (\(backend))")
             print("model         train tok/s   eval tok/s    gen tok/s   peak RSS   GFLOP/s   of limit")
         }
         for kind in kinds {
@@ -56,6 +61,7 @@ struct Bench: ParsableCommand {
             bench.batches = batches
             bench.generateWords = words
             bench.measureFullPrefixGeneration = fullPrefix
+            bench.limitGFLOPPerSecond = limit
             let r = try bench.run(stream: stream)
             if json {
                 let encoder = JSONEncoder()

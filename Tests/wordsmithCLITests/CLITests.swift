@@ -57,6 +57,22 @@ struct CLITests {
         #expect(r.output.contains(mentions), "output for \(args) lacks '\(mentions)':\n\(r.output)", sourceLocation: sourceLocation)
     }
 
+    /// `bench --json` prints one JSON object with the documented keys and plausible values.
+    @Test func benchPrintsJSON() throws {
+        let text = String(repeating: "the cat sat on the mat . the dog sat on the log .\n", count: 200)
+        let dir = try CLI.corpus(text)
+        let r = try CLI.run(["bench", "--model", "LSTM", "--data", dir.path, "--batches", "1", "--words", "5", "--json"])
+        #expect(r.status == 0, "\(r.output)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let values = try #require(object, "not a JSON object: \(r.stdout)")
+        for key in ["train_tokens_per_s", "eval_tokens_per_s", "generate_tokens_per_s", "peak_rss_bytes",
+                    "achieved_gflop_per_s", "limit_gflop_per_s", "fraction_of_limit"] {
+            let v = try #require(values[key] as? Double, "missing \(key)")
+            #expect(v > 0, "\(key) = \(v)")
+        }
+        #expect(values["vocabulary"] as? Int == 9)  // 8 words and <eos>
+    }
+
     @Test func helpListsTheCommands() throws {
         let r = try CLI.run(["--help"])
         #expect(r.status == 0)
