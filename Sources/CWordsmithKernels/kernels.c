@@ -109,6 +109,10 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 typedef float (*row_max_fn)(const float *, int);
 typedef double (*exp_sum_fn)(const float *, float, int);
 typedef void (*scaled_exp_fn)(const float *, float *, float, float, float, int, int);
+typedef void (*lstm_cell_fn)(const float *, const float *, float *, float *, float *, float *, int, int);
+typedef void (*gru_cell_fn)(const float *, const float *, const float *, float *, float *, int, int);
+static lstm_cell_fn lstm_cell_impl;
+static gru_cell_fn gru_cell_impl;
 static row_max_fn row_max_impl;
 static exp_sum_fn exp_sum_impl;
 static scaled_exp_fn scaled_exp_impl;
@@ -127,6 +131,8 @@ static void choose_kernels(void) {
     row_max_impl = generic_row_max;
     exp_sum_impl = generic_exp_sum;
     scaled_exp_impl = generic_scaled_exp;
+    lstm_cell_impl = generic_lstm_cell;
+    gru_cell_impl = generic_gru_cell;
 #ifdef WS_X86
     // WORDSMITH_KERNELS=generic keeps the baseline versions (CI tests them this way).
     const char *forced = getenv("WORDSMITH_KERNELS");
@@ -138,6 +144,8 @@ static void choose_kernels(void) {
         row_max_impl = avx512_row_max;
         exp_sum_impl = avx512_exp_sum;
         scaled_exp_impl = avx512_scaled_exp;
+        lstm_cell_impl = avx512_lstm_cell;
+        gru_cell_impl = avx512_gru_cell;
         isa = "avx512";
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         dot_impl = dot_avx2;
@@ -145,6 +153,8 @@ static void choose_kernels(void) {
         row_max_impl = avx2_row_max;
         exp_sum_impl = avx2_exp_sum;
         scaled_exp_impl = avx2_scaled_exp;
+        lstm_cell_impl = avx2_lstm_cell;
+        gru_cell_impl = avx2_gru_cell;
         isa = "avx2";
     }
 #endif
@@ -158,4 +168,11 @@ float ws_row_max(const float *x, int n) { return row_max_impl(x, n); }
 double ws_exp_sum(const float *x, float shift, int n) { return exp_sum_impl(x, shift, n); }
 void ws_scaled_exp(const float *x, float *dst, float shift, float scale, float offset, int accumulate, int n) {
     scaled_exp_impl(x, dst, shift, scale, offset, accumulate, n);
+}
+void ws_lstm_cell(const float *gates, const float *c, float *act, float *h_out, float *c_out, float *tanh_c_out,
+                  int batch, int hidden) {
+    lstm_cell_impl(gates, c, act, h_out, c_out, tanh_c_out, batch, hidden);
+}
+void ws_gru_cell(const float *gi, const float *gh, const float *h, float *act, float *h_out, int batch, int hidden) {
+    gru_cell_impl(gi, gh, h, act, h_out, batch, hidden);
 }

@@ -1,4 +1,4 @@
-// Row kernels of softmax and cross-entropy, written once with vector extensions and compiled
+// Row kernels of softmax and cross-entropy and the recurrent cells' gates, written once with vector extensions and compiled
 // for several instruction sets: kernels.c includes this file once per set, defining
 //   WS_LANES   floats per vector
 //   WS_ATTR    the function attribute (e.g. __attribute__((target("avx2,fma")))), or empty
@@ -102,6 +102,64 @@ WS_ATTR static void WS_NAME(scaled_exp)(const float *x, float *dst, float shift,
     if (i < n) {
         VF v = (WS_NAME(exp)(WS_NAME(load_tail)(x + i, n - i, 0) + shift) - offset) * scale;
         for (int k = 0; i + k < n; k++) dst[i + k] = accumulate ? dst[i + k] + v[k] : v[k];
+    }
+}
+
+WS_ATTR static inline VF WS_NAME(sigmoid)(VF x) { return 1.0f / (1.0f + WS_NAME(exp)(-x)); }
+
+// Cephes' tanhf: an odd polynomial below |x| = 0.625, 1 - 2 / (e^2|x| + 1) above (~2 ulp).
+WS_ATTR static inline VF WS_NAME(tanh)(VF x) {
+    VF z = x * x;
+    VF small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z
+                 + 1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
+    VF ax = WS_NAME(select)(x < 0.0f, -x, x);
+    VF large = 1.0f - 2.0f / (WS_NAME(exp)(ax + ax) + 1.0f);
+    large = WS_NAME(select)(x < 0.0f, -large, large);
+    return WS_NAME(select)(ax < 0.625f, small, large);
+}
+
+// One LSTM step's gates and state for `batch` rows of `hidden` units (see ws_lstm_cell).
+WS_ATTR static void WS_NAME(lstm_cell)(const float *gates, const float *c, float *act, float *h_out, float *c_out,
+                                       float *tanh_c_out, int batch, int hidden) {
+    for (int r = 0; r < batch; r++) {
+        const float *g = gates + (long)r * 4 * hidden;
+        float *a = act + (long)r * 4 * hidden;
+        long o = (long)r * hidden;
+        for (int j = 0; j < hidden; j += WS_LANES) {
+            int k = hidden - j < WS_LANES ? hidden - j : WS_LANES;
+            VF i = WS_NAME(sigmoid)(WS_NAME(load_tail)(g + j, k, 0));
+            VF f = WS_NAME(sigmoid)(WS_NAME(load_tail)(g + hidden + j, k, 0));
+            VF n = WS_NAME(tanh)(WS_NAME(load_tail)(g + 2 * hidden + j, k, 0));
+            VF u = WS_NAME(sigmoid)(WS_NAME(load_tail)(g + 3 * hidden + j, k, 0));
+            VF cn = f * WS_NAME(load_tail)(c + o + j, k, 0) + i * n;
+            VF tc = WS_NAME(tanh)(cn);
+            VF h = u * tc;
+            for (int l = 0; l < k; l++) {
+                a[j + l] = i[l]; a[hidden + j + l] = f[l]; a[2 * hidden + j + l] = n[l]; a[3 * hidden + j + l] = u[l];
+                c_out[o + j + l] = cn[l]; h_out[o + j + l] = h[l]; tanh_c_out[o + j + l] = tc[l];
+            }
+        }
+    }
+}
+
+// One GRU step's gates and state (see ws_gru_cell).
+WS_ATTR static void WS_NAME(gru_cell)(const float *gi, const float *gh, const float *h, float *act, float *h_out,
+                                      int batch, int hidden) {
+    for (int b = 0; b < batch; b++) {
+        const float *x = gi + (long)b * 3 * hidden, *y = gh + (long)b * 3 * hidden;
+        float *a = act + (long)b * 3 * hidden;
+        long o = (long)b * hidden;
+        for (int j = 0; j < hidden; j += WS_LANES) {
+            int k = hidden - j < WS_LANES ? hidden - j : WS_LANES;
+            VF r = WS_NAME(sigmoid)(WS_NAME(load_tail)(x + j, k, 0) + WS_NAME(load_tail)(y + j, k, 0));
+            VF z = WS_NAME(sigmoid)(WS_NAME(load_tail)(x + hidden + j, k, 0) + WS_NAME(load_tail)(y + hidden + j, k, 0));
+            VF n = WS_NAME(tanh)(WS_NAME(load_tail)(x + 2 * hidden + j, k, 0) + r * WS_NAME(load_tail)(y + 2 * hidden + j, k, 0));
+            VF out = n + z * (WS_NAME(load_tail)(h + o + j, k, 0) - n);
+            for (int l = 0; l < k; l++) {
+                a[j + l] = r[l]; a[hidden + j + l] = z[l]; a[2 * hidden + j + l] = n[l];
+                h_out[o + j + l] = out[l];
+            }
+        }
     }
 }
 

@@ -22,6 +22,16 @@ double ws_exp_sum(const float *x, float shift, int n);
 /// With shift = -logsumexp(x) this is the (scaled, label-smoothed) softmax of a row.
 void ws_scaled_exp(const float *x, float *dst, float shift, float scale, float offset, int accumulate, int n);
 
+/// One LSTM step, PyTorch's gate order (input, forget, cell, output). gates [batch, 4·hidden]
+/// (pre-activation), c [batch, hidden] -> act (activated gates, same layout as gates),
+/// h_out = o·tanh(c_out), c_out = f·c + i·g, tanh_c_out = tanh(c_out) (saved for backward).
+void ws_lstm_cell(const float *gates, const float *c, float *act, float *h_out, float *c_out, float *tanh_c_out,
+                  int batch, int hidden);
+
+/// One GRU step, gate order (reset, update, new): gi, gh [batch, 3·hidden], h [batch, hidden]
+/// -> act (r, z, n) and h_out = (1 - z)·n + z·h.
+void ws_gru_cell(const float *gi, const float *gh, const float *h, float *act, float *h_out, int batch, int hidden);
+
 /// Which instruction set the kernels use: "avx512", "avx2" or "generic".
 const char *ws_kernel_isa(void);
 

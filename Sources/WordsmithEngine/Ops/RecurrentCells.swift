@@ -1,3 +1,4 @@
+import CWordsmithKernels
 import Foundation
 
 /// Fused recurrent cell updates: the gate nonlinearities and state update of one time step
@@ -10,30 +11,20 @@ public func lstmCell(gates: Tensor, c: Tensor) -> Tensor {
     let b = c.shape[0], h = c.shape[1]
     precondition(c.rank == 2 && gates.shape == [b, 4 * h], "lstmCell: gates \(gates.shape) for state \(c.shape)")
     let act = Tensor.uninitialized([b, 4 * h])  // activated gates, saved for backward
+    let tanhC = Tensor.uninitialized([b, h])  // tanh(c'), saved for backward
     let out = Tensor.uninitialized([2, b, h])
-    let gp = gates.data, a = act.data, cp = c.data, ho = out.data, co = out.data + b * h
-    for r in 0..<b {
-        let gr = gp + r * 4 * h, ar = a + r * 4 * h
-        for j in 0..<h {
-            let i = VectorMath.sigmoid(gr[j]), f = VectorMath.sigmoid(gr[h + j])
-            let g = VectorMath.tanh(gr[2 * h + j]), o = VectorMath.sigmoid(gr[3 * h + j])
-            ar[j] = i; ar[h + j] = f; ar[2 * h + j] = g; ar[3 * h + j] = o
-            let cn = f * cp[r * h + j] + i * g
-            co[r * h + j] = cn
-            ho[r * h + j] = o * VectorMath.tanh(cn)
-        }
-    }
+    // The gate nonlinearities, vectorized in C (AVX-512 / AVX2 chosen at run time).
+    ws_lstm_cell(gates.data, c.data, act.data, out.data, out.data + b * h, tanhC.data, Int32(b), Int32(h))
     return out.recording("lstm_cell", [gates, c]) { out, grad in
-        let a = act.data, cp = c.data  // read through the tensors so the closure keeps them alive
+        let a = act.data, cp = c.data, t = tanhC.data  // read through the tensors so the closure keeps them alive
         let dgates = gates.requiresGrad ? gates.gradBuffer() : nil
         let dc = c.requiresGrad ? c.gradBuffer() : nil
-        let cNew = out.data + b * h
         for r in 0..<b {
             let ar = a + r * 4 * h
             for j in 0..<h {
                 let k = r * h + j
                 let i = ar[j], f = ar[h + j], g = ar[2 * h + j], o = ar[3 * h + j]
-                let tc = VectorMath.tanh(cNew[k])
+                let tc = t[k]
                 let dh = grad[k]
                 let dcTotal = grad[b * h + k] + dh * o * (1 - tc * tc)
                 if let dgates {
@@ -59,17 +50,7 @@ public func gruCell(inputGates gi: Tensor, hiddenGates gh: Tensor, h: Tensor) ->
                  "gruCell: gates \(gi.shape), \(gh.shape) for state \(h.shape)")
     let act = Tensor.uninitialized([b, 3 * hs])  // r, z, n saved for backward
     let out = Tensor.uninitialized([b, hs])
-    let x = gi.data, y = gh.data, a = act.data, hp = h.data, o = out.data
-    for row in 0..<b {
-        let xr = x + row * 3 * hs, yr = y + row * 3 * hs, ar = a + row * 3 * hs
-        for j in 0..<hs {
-            let r = VectorMath.sigmoid(xr[j] + yr[j])
-            let z = VectorMath.sigmoid(xr[hs + j] + yr[hs + j])
-            let n = VectorMath.tanh(xr[2 * hs + j] + r * yr[2 * hs + j])
-            ar[j] = r; ar[hs + j] = z; ar[2 * hs + j] = n
-            o[row * hs + j] = n + z * (hp[row * hs + j] - n)
-        }
-    }
+    ws_gru_cell(gi.data, gh.data, h.data, act.data, out.data, Int32(b), Int32(hs))
     return out.recording("gru_cell", [gi, gh, h]) { _, grad in
         let a = act.data, y = gh.data, hp = h.data  // keep the saved tensors alive
         let dgi = gi.requiresGrad ? gi.gradBuffer() : nil
