@@ -144,6 +144,29 @@ struct RepeatabilityTests {
 
 @Suite("Fused cross-entropy at vocabulary scale")
 struct LargeVocabularyTests {
+    /// Large enough that the rows are split over the cores (each chunk sums its own bias
+    /// gradient): the fused output layer + loss still equals the two separate ops.
+    @Test func fusedOutputLayerEqualsSeparateOpsWhenSplitOverCores() {
+        let g = Generator(seed: 8)
+        let rows = 70, hidden = 24, classes = 5_003
+        let x = Tensor.uniform([rows, hidden], low: -1, high: 1, generator: g, requiresGrad: true)
+        let w = Tensor.uniform([classes, hidden], low: -0.5, high: 0.5, generator: g, requiresGrad: true)
+        let b = Tensor.uniform([classes], low: -0.5, high: 0.5, generator: g, requiresGrad: true)
+        let targets = (0..<rows).map { _ in Int32(g.int(below: classes)) }
+        let fused = linearCrossEntropy(x, weight: w, bias: b, targets: targets)
+        fused.backward()
+        let grads = [x, w, b].map { $0.grad!.scalars }
+        for p in [x, w, b] { p.zeroGrad() }
+        let plain = crossEntropy(linear(x, weight: w, bias: b), targets: targets)
+        plain.backward()
+        #expect(abs(fused.item - plain.item) < 1e-5 * max(1, abs(plain.item)))
+        for (got, p) in zip(grads, [x, w, b]) {
+            let want = p.grad!.scalars
+            let worst = zip(got, want).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-6, "largest gradient difference \(worst)")
+        }
+    }
+
     @Test func stableOver33kClassesWithExtremeLogits() {
         let classes = 33_278, rows = 3
         let g = Generator(seed: 4)
