@@ -253,6 +253,7 @@ def main():
     ap.add_argument("--clip", type=float, default=1.0)
     ap.add_argument("--min-freq", type=int, default=1)
     ap.add_argument("--max-steps", type=int)
+    ap.add_argument("--max-minutes", type=float, help="stop training after this many minutes of training time")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-interval", type=int, default=100)
@@ -310,6 +311,8 @@ def main():
         for n, b in enumerate(order):
             if args.max_steps is not None and step >= args.max_steps:
                 break
+            if args.max_minutes is not None and train_seconds + time.time() - start >= 60 * args.max_minutes:
+                break
             _, src, tin, tout, ntok = batches[b]
             logits = model(src, tin)
             loss = loss_fn(logits.reshape(-1, logits.size(-1)), tout.reshape(-1))
@@ -335,6 +338,8 @@ def main():
         if best_bleu is None or score.score > best_bleu:
             best_bleu, best_state = score.score, {k: v.clone() for k, v in model.state_dict().items()}
         if args.max_steps is not None and step >= args.max_steps:
+            break
+        if args.max_minutes is not None and train_seconds >= 60 * args.max_minutes:
             break
     model.load_state_dict(best_state)
     score, _ = bleu(test, test_refs)
