@@ -55,6 +55,16 @@ WS_ATTR static inline VF WS_NAME(load_tail)(const float *p, int count, float fil
     return WS_NAME(load)(buf);
 }
 
+// count (1...WS_LANES) elements: a plain load when the vector is full, else padded with 0.
+WS_ATTR static inline VF WS_NAME(load_n)(const float *p, int count) {
+    return count == WS_LANES ? WS_NAME(load)(p) : WS_NAME(load_tail)(p, count, 0);
+}
+
+WS_ATTR static inline void WS_NAME(store_n)(float *p, VF v, int count) {
+    if (count == WS_LANES) { WS_NAME(store)(p, v); return; }
+    for (int i = 0; i < count; i++) p[i] = v[i];
+}
+
 WS_ATTR static inline float WS_NAME(hsum)(VF v) {
     float s = 0;
     for (int i = 0; i < WS_LANES; i++) s += v[i];
@@ -127,17 +137,19 @@ WS_ATTR static void WS_NAME(lstm_cell)(const float *gates, const float *c, float
         long o = (long)r * hidden;
         for (int j = 0; j < hidden; j += WS_LANES) {
             int k = hidden - j < WS_LANES ? hidden - j : WS_LANES;
-            VF i = WS_NAME(sigmoid)(WS_NAME(load_tail)(g + j, k, 0));
-            VF f = WS_NAME(sigmoid)(WS_NAME(load_tail)(g + hidden + j, k, 0));
-            VF n = WS_NAME(tanh)(WS_NAME(load_tail)(g + 2 * hidden + j, k, 0));
-            VF u = WS_NAME(sigmoid)(WS_NAME(load_tail)(g + 3 * hidden + j, k, 0));
-            VF cn = f * WS_NAME(load_tail)(c + o + j, k, 0) + i * n;
+            VF i = WS_NAME(sigmoid)(WS_NAME(load_n)(g + j, k));
+            VF f = WS_NAME(sigmoid)(WS_NAME(load_n)(g + hidden + j, k));
+            VF n = WS_NAME(tanh)(WS_NAME(load_n)(g + 2 * hidden + j, k));
+            VF u = WS_NAME(sigmoid)(WS_NAME(load_n)(g + 3 * hidden + j, k));
+            VF cn = f * WS_NAME(load_n)(c + o + j, k) + i * n;
             VF tc = WS_NAME(tanh)(cn);
-            VF h = u * tc;
-            for (int l = 0; l < k; l++) {
-                a[j + l] = i[l]; a[hidden + j + l] = f[l]; a[2 * hidden + j + l] = n[l]; a[3 * hidden + j + l] = u[l];
-                c_out[o + j + l] = cn[l]; h_out[o + j + l] = h[l]; tanh_c_out[o + j + l] = tc[l];
-            }
+            WS_NAME(store_n)(a + j, i, k);
+            WS_NAME(store_n)(a + hidden + j, f, k);
+            WS_NAME(store_n)(a + 2 * hidden + j, n, k);
+            WS_NAME(store_n)(a + 3 * hidden + j, u, k);
+            WS_NAME(store_n)(c_out + o + j, cn, k);
+            WS_NAME(store_n)(h_out + o + j, u * tc, k);
+            WS_NAME(store_n)(tanh_c_out + o + j, tc, k);
         }
     }
 }
@@ -151,14 +163,13 @@ WS_ATTR static void WS_NAME(gru_cell)(const float *gi, const float *gh, const fl
         long o = (long)b * hidden;
         for (int j = 0; j < hidden; j += WS_LANES) {
             int k = hidden - j < WS_LANES ? hidden - j : WS_LANES;
-            VF r = WS_NAME(sigmoid)(WS_NAME(load_tail)(x + j, k, 0) + WS_NAME(load_tail)(y + j, k, 0));
-            VF z = WS_NAME(sigmoid)(WS_NAME(load_tail)(x + hidden + j, k, 0) + WS_NAME(load_tail)(y + hidden + j, k, 0));
-            VF n = WS_NAME(tanh)(WS_NAME(load_tail)(x + 2 * hidden + j, k, 0) + r * WS_NAME(load_tail)(y + 2 * hidden + j, k, 0));
-            VF out = n + z * (WS_NAME(load_tail)(h + o + j, k, 0) - n);
-            for (int l = 0; l < k; l++) {
-                a[j + l] = r[l]; a[hidden + j + l] = z[l]; a[2 * hidden + j + l] = n[l];
-                h_out[o + j + l] = out[l];
-            }
+            VF r = WS_NAME(sigmoid)(WS_NAME(load_n)(x + j, k) + WS_NAME(load_n)(y + j, k));
+            VF z = WS_NAME(sigmoid)(WS_NAME(load_n)(x + hidden + j, k) + WS_NAME(load_n)(y + hidden + j, k));
+            VF n = WS_NAME(tanh)(WS_NAME(load_n)(x + 2 * hidden + j, k) + r * WS_NAME(load_n)(y + 2 * hidden + j, k));
+            WS_NAME(store_n)(a + j, r, k);
+            WS_NAME(store_n)(a + hidden + j, z, k);
+            WS_NAME(store_n)(a + 2 * hidden + j, n, k);
+            WS_NAME(store_n)(h_out + o + j, n + z * (WS_NAME(load_n)(h + o + j, k) - n), k);
         }
     }
 }

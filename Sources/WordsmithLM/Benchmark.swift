@@ -46,7 +46,7 @@ public struct LanguageModelBenchmark {
     public var generateWords = 1000
     /// Also time the Transformer's generation without the cache (slow: O(n²) in the length).
     public var measureFullPrefixGeneration = false
-    /// The FLOP limit for the fraction-of-limit figure; nil: measured by `decoderGEMMRate`.
+    /// The FLOP limit for the fraction-of-limit figure; nil: measured by `measureLimit()`.
     public var limitGFLOPPerSecond: Double?
 
     public init(config: LanguageModelConfig) {
@@ -101,7 +101,7 @@ public struct LanguageModelBenchmark {
 
         let flop = 3 * forwardFLOPPerToken
         let gflops = flop * trainRate / 1e9
-        let limit = limitGFLOPPerSecond ?? Self.decoderGEMMRate(tokens: batchSize * bptt, hidden: config.nhid, vocabulary: config.ntoken)
+        let limit = limitGFLOPPerSecond ?? measureLimit()
         return Result(model: config.kind, vocabulary: config.ntoken, trainTokensPerSecond: trainRate,
                       evalTokensPerSecond: evalRate, generateTokensPerSecond: generateRate,
                       generateFullPrefixTokensPerSecond: fullPrefixRate,
@@ -109,10 +109,14 @@ public struct LanguageModelBenchmark {
                       achievedGFLOPPerSecond: gflops, limitGFLOPPerSecond: limit, fractionOfLimit: gflops / limit)
     }
 
-    /// GFLOP/s of the three matrix products of the output layer (scores = H Wᵀ, dH = dS W,
-    /// dW = dSᵀ H) on this machine: the work that dominates a step, done by the GEMM backend
-    /// alone, is the most a training step can reach here.
-    public static func decoderGEMMRate(tokens: Int, hidden: Int, vocabulary: Int) -> Double {
+    /// GFLOP/s of the three matrix products of this config's output layer (scores = H Wᵀ,
+    /// dH = dS W, dW = dSᵀ H) over one batch on this machine: the work that dominates a step,
+    /// done by the GEMM backend alone, is the most a training step can reach here.
+    public func measureLimit() -> Double {
+        Self.decoderGEMMRate(tokens: batchSize * bptt, hidden: config.nhid, vocabulary: config.ntoken)
+    }
+
+    static func decoderGEMMRate(tokens: Int, hidden: Int, vocabulary: Int) -> Double {
         let h = Tensor.uniform([tokens, hidden], low: -1, high: 1, generator: Generator(seed: 1))
         let w = Tensor.uniform([vocabulary, hidden], low: -1, high: 1, generator: Generator(seed: 2))
         let s = Tensor(zeros: [tokens, vocabulary]), dh = Tensor(zeros: [tokens, hidden]), dw = Tensor(zeros: [vocabulary, hidden])

@@ -35,14 +35,18 @@ struct FixtureParityTests {
             return model
         }
 
+        /// The fixture's initial RNN state.
+        static func initialState(_ c: Fixtures.Case) throws -> RecurrentState {
+            let c0 = c.expected.entries["hidden0.c"] != nil ? try c.expected.tensor("hidden0.c") : nil
+            return RecurrentState(h: try c.expected.tensor("hidden0.h"), c: c0)
+        }
+
         /// The training path: the decoder fused into the cross-entropy (`model.loss`).
         func fusedLoss(_ c: Fixtures.Case) throws -> Tensor {
             let input = try c.expected.indices("input"), target = try c.expected.indices("target")
             switch self {
             case .rnn(let m):
-                let h0 = try c.expected.tensor("hidden0.h")
-                let c0 = c.expected.entries["hidden0.c"] != nil ? try c.expected.tensor("hidden0.c") : nil
-                return m.loss(input, targets: target.values, RecurrentState(h: h0, c: c0)).0
+                return m.loss(input, targets: target.values, try Self.initialState(c)).0
             case .transformer(let m):
                 return m.loss(input, targets: target.values)
             }
@@ -53,9 +57,7 @@ struct FixtureParityTests {
             let input = try c.expected.indices("input"), target = try c.expected.indices("target")
             switch self {
             case .rnn(let m):
-                let h0 = try c.expected.tensor("hidden0.h")
-                let c0 = c.expected.entries["hidden0.c"] != nil ? try c.expected.tensor("hidden0.c") : nil
-                let (logProbs, state) = m(input, RecurrentState(h: h0, c: c0))
+                let (logProbs, state) = m(input, try Self.initialState(c))
                 return (logProbs, nllLoss(logProbs, targets: target.values), state)
             case .transformer(let m):
                 let logProbs = m(input)

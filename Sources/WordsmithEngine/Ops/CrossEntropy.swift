@@ -67,21 +67,23 @@ struct CrossEntropyRows: Sendable {
     let targets: [Int32]
     let ignoreIndex: Int32?
     let labelSmoothing: Float
+    /// Rows that count towards the mean (targets other than `ignoreIndex`).
+    let counted: Int
 
     init(count: Int, classes: Int, targets: [Int32], ignoreIndex: Int32?, labelSmoothing: Float) {
         precondition(labelSmoothing >= 0 && labelSmoothing <= 1, "label smoothing must be in [0, 1]")
+        var counted = 0
         for t in targets where t != ignoreIndex {
             precondition(t >= 0 && Int(t) < classes, "target \(t) outside \(classes) classes")
+            counted += 1
         }
         self.count = count
         self.classes = classes
         self.targets = targets
         self.ignoreIndex = ignoreIndex
         self.labelSmoothing = labelSmoothing
+        self.counted = counted
     }
-
-    /// Rows that count towards the mean.
-    var counted: Int { ignoreIndex.map { ig in targets.reduce(0) { $0 + ($1 == ig ? 0 : 1) } } ?? count }
 
     /// Mean loss over the counted rows (NaN when none count). Adds `bias` to every row of
     /// `scores` first when given, and stores each row's log-sum-exp in `logSumExp`.
@@ -104,11 +106,10 @@ struct CrossEntropyRows: Sendable {
                 rowLoss[i] = loss
             }
         }
-        let n = counted
-        guard n > 0 else { return .nan }
+        guard counted > 0 else { return .nan }
         var total = 0.0
         for i in 0..<count where targets[i] != ignoreIndex { total += rowLoss[i] }
-        return Float(total / Double(n))
+        return Float(total / Double(counted))
     }
 
     /// Writes (or, with `accumulate`, adds) `gradOutput / counted * (softmax - (1-e) onehot - e/C)`
