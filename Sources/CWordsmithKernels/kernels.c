@@ -108,6 +108,7 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 
 typedef float (*row_max_fn)(const float *, int);
 typedef double (*exp_sum_fn)(const float *, float, int);
+typedef double (*exp_shifted_fn)(const float *, float *, float, int);
 typedef void (*scaled_exp_fn)(const float *, float *, float, float, float, int, int);
 typedef void (*lstm_cell_fn)(const float *, const float *, float *, float *, float *, float *, int, int);
 typedef void (*gru_cell_fn)(const float *, const float *, const float *, float *, float *, int, int);
@@ -115,6 +116,7 @@ static lstm_cell_fn lstm_cell_impl;
 static gru_cell_fn gru_cell_impl;
 static row_max_fn row_max_impl;
 static exp_sum_fn exp_sum_impl;
+static exp_shifted_fn exp_shifted_impl;
 static scaled_exp_fn scaled_exp_impl;
 
 typedef float (*dot_fn)(const float *, const float *, int);
@@ -130,6 +132,7 @@ static void choose_kernels(void) {
     update_impl = ns_update_generic;
     row_max_impl = generic_row_max;
     exp_sum_impl = generic_exp_sum;
+    exp_shifted_impl = generic_exp_shifted;
     scaled_exp_impl = generic_scaled_exp;
     lstm_cell_impl = generic_lstm_cell;
     gru_cell_impl = generic_gru_cell;
@@ -143,6 +146,7 @@ static void choose_kernels(void) {
         update_impl = ns_update_avx512;
         row_max_impl = avx512_row_max;
         exp_sum_impl = avx512_exp_sum;
+        exp_shifted_impl = avx512_exp_shifted;
         scaled_exp_impl = avx512_scaled_exp;
         lstm_cell_impl = avx512_lstm_cell;
         gru_cell_impl = avx512_gru_cell;
@@ -152,6 +156,7 @@ static void choose_kernels(void) {
         update_impl = ns_update_avx2;
         row_max_impl = avx2_row_max;
         exp_sum_impl = avx2_exp_sum;
+        exp_shifted_impl = avx2_exp_shifted;
         scaled_exp_impl = avx2_scaled_exp;
         lstm_cell_impl = avx2_lstm_cell;
         gru_cell_impl = avx2_gru_cell;
@@ -166,6 +171,7 @@ const char *ws_kernel_isa(void) { return isa; }
 
 float ws_row_max(const float *x, int n) { return row_max_impl(x, n); }
 double ws_exp_sum(const float *x, float shift, int n) { return exp_sum_impl(x, shift, n); }
+double ws_exp_shifted(const float *x, float *dst, float shift, int n) { return exp_shifted_impl(x, dst, shift, n); }
 void ws_scaled_exp(const float *x, float *dst, float shift, float scale, float offset, int accumulate, int n) {
     scaled_exp_impl(x, dst, shift, scale, offset, accumulate, n);
 }

@@ -3,7 +3,7 @@
 //   WS_LANES   floats per vector
 //   WS_ATTR    the function attribute (e.g. __attribute__((target("avx2,fma")))), or empty
 //   WS_NAME(x) the per-set name of x
-// exp is the same Cephes-style polynomial as VectorMath.exp on the Swift side.
+// exp is a Cephes-style polynomial (~2 ulp); the Swift side reaches it through VectorMath.expShifted.
 
 typedef float WS_NAME(vf) __attribute__((vector_size(WS_LANES * 4)));
 typedef int WS_NAME(vi) __attribute__((vector_size(WS_LANES * 4)));
@@ -97,6 +97,26 @@ WS_ATTR static double WS_NAME(exp_sum)(const float *x, float shift, int n) {
         if ((i & 1023) == 1024 - WS_LANES) { total += WS_NAME(hsum)(acc); acc = (VF){0}; }
     }
     if (i < n) acc += WS_NAME(exp)(WS_NAME(load_tail)(x + i, n - i, -__builtin_inff()) + shift);
+    return total + WS_NAME(hsum)(acc);
+}
+
+// dst[i] = exp(x[i] + shift), returning Σ dst[i] in Float64 (flushed as in exp_sum): softmax
+// writes the values and needs their sum, in one pass. dst may equal x.
+WS_ATTR static double WS_NAME(exp_shifted)(const float *x, float *dst, float shift, int n) {
+    double total = 0;
+    VF acc = (VF){0};
+    int i = 0;
+    for (; i + WS_LANES <= n; i += WS_LANES) {
+        VF e = WS_NAME(exp)(WS_NAME(load)(x + i) + shift);
+        WS_NAME(store)(dst + i, e);
+        acc += e;
+        if ((i & 1023) == 1024 - WS_LANES) { total += WS_NAME(hsum)(acc); acc = (VF){0}; }
+    }
+    if (i < n) {
+        VF e = WS_NAME(exp)(WS_NAME(load_tail)(x + i, n - i, -__builtin_inff()) + shift);
+        for (int k = 0; i + k < n; k++) dst[i + k] = e[k];
+        acc += e;  // padded lanes are exp(-inf) = 0
+    }
     return total + WS_NAME(hsum)(acc);
 }
 

@@ -18,6 +18,9 @@ float ws_row_max(const float *x, int n);
 /// Σ exp(x[i] + shift), accumulated in double.
 double ws_exp_sum(const float *x, float shift, int n);
 
+/// dst[i] = exp(x[i] + shift); returns Σ dst[i], accumulated in double. dst may be x.
+double ws_exp_shifted(const float *x, float *dst, float shift, int n);
+
 /// dst[i] = (accumulate ? dst[i] : 0) + scale · (exp(x[i] + shift) - offset). dst may be x.
 /// With shift = -logsumexp(x) this is the (scaled, label-smoothed) softmax of a row.
 void ws_scaled_exp(const float *x, float *dst, float shift, float scale, float offset, int accumulate, int n);

@@ -1,44 +1,13 @@
+import CWordsmithKernels
 import Foundation
 
 /// Vectorized elementary functions over contiguous Float32 buffers.
 ///
 /// Foundation's scalar `expf` runs ~150M values/s; the softmax over a 33k-word vocabulary
-/// needs far more, so `exp` is evaluated 8 lanes at a time with a Cephes-style polynomial
-/// (max relative error ~2 ulp over the float range).
+/// needs far more, so the exp of whole rows (`expShifted`) runs in the C kernels
+/// (CWordsmithKernels: a Cephes-style polynomial, ~2 ulp, AVX-512/AVX2 chosen at run time).
 public enum VectorMath {
     public typealias V = SIMD8<Float>
-
-    @inline(__always)
-    public static func exp(_ x: V) -> V {
-        let lo: Float = -87.33654, hi: Float = 88.72284
-        var xc = x.replacing(with: lo, where: x .< lo)
-        xc.replace(with: hi, where: xc .> hi)
-        // Round x·log2(e) to the nearest integer n with the 1.5·2^23 trick: after the add the
-        // integer sits in the low mantissa bits (generic SIMD rounding/conversion is slow).
-        let magic = V(repeating: 12_582_912)
-        let shifted = xc * 1.442_695_04 + magic
-        let n = shifted - magic
-        // x = n ln2 + r, |r| <= ln2 / 2 (ln2 split in two parts for precision)
-        var r = xc - n * 0.693_359_375
-        r = r + n * 2.121_944_4e-4
-        var p: V = V(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        p = p * (r * r) + r + 1
-        // 2^n from the integer bits: (n + 127) << 23.
-        let bits = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000
-        let scale = unsafeBitCast((bits &+ 127) &<< 23, to: V.self)
-        var result = p * scale
-        // Below the smallest normal exponent the true value rounds to (almost) zero:
-        // return exactly 0 so that -inf masks give exactly zero weight.
-        result.replace(with: 0, where: x .< lo)
-        result.replace(with: Float.infinity, where: x .> hi)
-        result.replace(with: Float.nan, where: x .!= x)
-        return result
-    }
 
     @inline(__always)
     public static func exp(_ x: Float) -> Float {
@@ -46,43 +15,16 @@ public enum VectorMath {
     }
 
     /// dst[i] = exp(src[i] + shift); returns the sum of the results (accumulated in Float64
-    /// per 8-lane block so long rows stay accurate). `dst` may equal `src`.
+    /// per block so long rows stay accurate). `dst` may equal `src`.
     @discardableResult
     public static func expShifted(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
                                   count n: Int, shift: Float) -> Double {
-        var total = 0.0
-        var acc = V()
-        var i = 0
-        let s = V(repeating: shift)
-        while i + 8 <= n {
-            let e = exp(UnsafeRawPointer(src + i).loadUnaligned(as: V.self) + s)
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: e, as: V.self)
-            acc += e
-            i += 8
-            if i & 1023 == 0 { total += Double(acc.sum()); acc = V() }
-        }
-        total += Double(acc.sum())
-        while i < n {
-            let e = exp(src[i] + shift)
-            dst[i] = e
-            total += Double(e)
-            i += 1
-        }
-        return total
+        ws_exp_shifted(src, dst, shift, Int32(n))
     }
 
     /// Maximum of a non-empty buffer.
     public static func max(_ src: UnsafePointer<Float>, count n: Int) -> Float {
-        var m = V(repeating: -.infinity)
-        var i = 0
-        while i + 8 <= n {
-            let v = UnsafeRawPointer(src + i).loadUnaligned(as: V.self)
-            m.replace(with: v, where: v .> m)
-            i += 8
-        }
-        var r = m.max()
-        while i < n { r = Swift.max(r, src[i]); i += 1 }
-        return r
+        ws_row_max(src, Int32(n))
     }
 
     /// Sum in Float64 (reductions over tens of thousands of terms).

@@ -1,3 +1,6 @@
+import CWordsmithKernels
+import Foundation
+
 /// Softmax and log-softmax over the last dimension, numerically stable (max subtracted),
 /// with the vectorized exp and Float64 row sums.
 extension Tensor {
@@ -48,11 +51,11 @@ extension Tensor {
                 for row in r {
                     let yr = y + row * n, gr = g + row * n, dr = gx + row * n
                     let s = Float(VectorMath.sum(gr, count: n))
-                    for j in 0..<n { dr[j] += gr[j] - VectorMath.exp(yr[j]) * s }
+                    ws_scaled_exp(yr, dr, 0, -s, 0, 1, Int32(n))  // dr += -s · exp(y)
+                    VectorMath.axpy(1, gr, dr, count: n)
                 }
             }
         }
     }
 }
 
-import Foundation
