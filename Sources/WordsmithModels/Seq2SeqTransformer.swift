@@ -108,12 +108,17 @@ public final class Seq2SeqTransformer: Module {
         transformer.encoder(embed(sourceEmbedding, source), keyPaddingMask: paddingMask(source))
     }
 
+    /// target input [T, B] attending to `memory` -> the decoder's output [T, B, d], before
+    /// the output layer.
+    public func decoderFeatures(_ target: IndexTensor, memory: Tensor, sourcePaddingMask: [Bool]) -> Tensor {
+        transformer.decoder(embed(targetEmbedding, target), memory: memory,
+                            targetMask: MultiHeadAttention.causalMask(target.shape[0]),
+                            targetPaddingMask: paddingMask(target), memoryPaddingMask: sourcePaddingMask)
+    }
+
     /// target input [T, B] attending to `memory` -> logits [T, B, targetVocab].
     public func decode(_ target: IndexTensor, memory: Tensor, sourcePaddingMask: [Bool]) -> Tensor {
-        let h = transformer.decoder(embed(targetEmbedding, target), memory: memory,
-                                    targetMask: MultiHeadAttention.causalMask(target.shape[0]),
-                                    targetPaddingMask: paddingMask(target), memoryPaddingMask: sourcePaddingMask)
-        return generator(h)
+        generator(decoderFeatures(target, memory: memory, sourcePaddingMask: sourcePaddingMask))
     }
 
     /// One cache per decoder layer, for `decodeStep` against `memory` [S, N, d].
@@ -136,5 +141,20 @@ public final class Seq2SeqTransformer: Module {
     /// source [S, B], target input [T, B] -> logits [T, B, targetVocab].
     public func callAsFunction(source: IndexTensor, target: IndexTensor) -> Tensor {
         decode(target, memory: encode(source), sourcePaddingMask: paddingMask(source))
+    }
+
+    /// Mean cross-entropy (label-smoothed by `labelSmoothing`) of the next words `targets`
+    /// ([T·B], time-major like the logits) given source [S, B] and target input [T, B]: the
+    /// same value and gradients as `crossEntropy` of `callAsFunction`'s logits reshaped to
+    /// [T·B, V] with `pad` ignored. Faster: only the positions whose target is not padding go
+    /// through the output layer, fused with the loss (`linearCrossEntropy`).
+    public func loss(source: IndexTensor, target: IndexTensor, targets: [Int32], labelSmoothing: Float = 0) -> Tensor {
+        let h = decoderFeatures(target, memory: encode(source), sourcePaddingMask: paddingMask(source))
+        precondition(h.count / config.dModel == targets.count, "\(targets.count) targets for \(h.shape)")
+        let kept = targets.indices.filter { targets[$0] != config.pad }
+        // A row gather (index_select; its backward scatters the gradient back).
+        let rows = embedding(h.reshaped([-1, config.dModel]), indices: kept.map { Int32($0) }, indexShape: [kept.count])
+        return linearCrossEntropy(rows, weight: generator.weight, bias: generator.bias,
+                                  targets: kept.map { targets[$0] }, labelSmoothing: labelSmoothing)
     }
 }

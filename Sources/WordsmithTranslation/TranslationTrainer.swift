@@ -38,11 +38,11 @@ public final class TranslationTrainer {
         self.labelSmoothing = labelSmoothing
     }
 
-    /// The loss of a batch: logits [T, B, V] reshaped to [T·B, V] against the shifted targets.
+    /// The loss of a batch: logits [T, B, V] reshaped to [T·B, V] against the shifted targets,
+    /// padding ignored (computed by the model's fused output layer and loss).
     public func loss(_ batch: TranslationBatch, labelSmoothing: Float) -> Tensor {
-        let logits = model(source: batch.source, target: batch.targetInput)
-        return crossEntropy(logits.reshaped([-1, model.config.targetVocab]), targets: batch.targetOutput,
-                            ignoreIndex: model.config.pad, labelSmoothing: labelSmoothing)
+        model.loss(source: batch.source, target: batch.targetInput, targets: batch.targetOutput,
+                   labelSmoothing: labelSmoothing)
     }
 
     /// One optimizer step on `batch`; returns its (label-smoothed) loss per target token.
@@ -55,8 +55,7 @@ public final class TranslationTrainer {
         let loss = loss(batch, labelSmoothing: labelSmoothing)
         guard loss.item.isFinite else { throw TrainingError.nonFiniteLoss(step: step, loss: loss.item) }
         loss.backward()
-        if clip > 0 { _ = clipGradNorm(parameters, maxNorm: clip) }
-        optimizer.step()
+        optimizer.step(gradientScale: clip > 0 ? clipScale(norm: gradNorm(parameters), maxNorm: clip) : 1)
         return loss.item
     }
 

@@ -176,5 +176,15 @@ struct FixtureParityTests {
             let param = try #require(named[String(key.dropFirst(5))], "\(name): no parameter for \(key)")
             expectClose(param.grad, try c.expected.tensor(key), "\(name) \(key)")
         }
+
+        // The training path: only non-padding positions through the fused output layer + loss.
+        model.zeroGrad()
+        let fused = model.loss(source: src, target: tgt.rows(0, t), targets: labels, labelSmoothing: smoothing)
+        expectClose(fused, try c.expected.tensor("loss"), "\(name) fused loss")
+        fused.backward()
+        for key in gradKeys {
+            let param = try #require(named[String(key.dropFirst(5))])
+            expectClose(param.grad, try c.expected.tensor(key), "\(name) fused \(key)")
+        }
     }
 }
