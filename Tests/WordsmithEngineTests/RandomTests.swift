@@ -30,4 +30,31 @@ struct RandomTests {
         let dropped = a.scalars.filter { $0 == 0 }.count
         #expect(dropped > 200 && dropped < 300)
     }
+
+    /// Value i of a counter stream is SplitMix64's (i+1)-th number from the key.
+    @Test func counterStreamIsSplitMix64ByPosition() {
+        let stream = Generator(seed: 5).counterStream()
+        var state = stream.key
+        for i in 0..<1000 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            #expect(stream.unitFloat(i) == Float(z >> 40) / 16_777_216, "position \(i)")
+        }
+    }
+
+    /// A mask large enough to be filled on several cores equals the one drawn position by
+    /// position, and keeps close to 1 - p of the elements.
+    @Test func largeDropoutMaskDoesNotDependOnTheSplit() {
+        let n = 1 << 20, p: Float = 0.1
+        let x = Tensor(shape: [n], repeating: 1)
+        let out = dropout(x, p: p, generator: Generator(seed: 9)).scalars
+        let stream = Generator(seed: 9).counterStream()
+        let expected = (0..<n).map { stream.unitFloat($0) < p ? Float(0) : 1 / (1 - p) }
+        #expect(out == expected)
+        let dropped = Double(out.filter { $0 == 0 }.count) / Double(n)
+        #expect(abs(dropped - Double(p)) < 0.002)
+    }
 }

@@ -58,6 +58,11 @@ public final class Generator: RandomNumberGenerator {
         return body(&local)
     }
 
+    /// A stream of uniform numbers addressed by index, keyed by one draw from this generator:
+    /// element i needs no other element, so large masks (dropout) fill in parallel and still
+    /// depend only on the seed, not on how the work was split.
+    public func counterStream() -> CounterStream { CounterStream(key: next()) }
+
     /// Uniform in [low, high).
     public func uniform(_ low: Float, _ high: Float) -> Float {
         low + (high - low) * nextUnitFloat()
@@ -74,6 +79,31 @@ public final class Generator: RandomNumberGenerator {
     public func int(below bound: Int) -> Int {
         var g = self  // a reference: draws advance this generator
         return Int.random(in: 0..<bound, using: &g)
+    }
+}
+
+/// SplitMix64 addressed by position: value i is the SplitMix64 output for state
+/// key + (i + 1)·γ, which is what SplitMix64 started at `key` gives as its (i+1)-th number.
+public struct CounterStream: Sendable {
+    public let key: UInt64
+
+    /// Uniform in [0, 1) with 24 random bits.
+    @inline(__always)
+    public func unitFloat(_ i: Int) -> Float {
+        var z = key &+ UInt64(truncatingIfNeeded: i &+ 1) &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(z >> 40) * (1.0 / 16_777_216.0)
+    }
+
+    /// mask[i] = 0 with probability p, else 1/(1-p) (inverted dropout's multipliers), for
+    /// i in 0..<count, split over the cores.
+    public func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float) {
+        let keep: Float = p >= 1 ? 0 : 1 / (1 - p)
+        Parallel.forEachChunk(count, costPerItem: 8) { r in
+            for i in r { mask[i] = unitFloat(i) < p ? 0 : keep }
+        }
     }
 }
 
