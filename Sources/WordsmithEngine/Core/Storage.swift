@@ -20,40 +20,54 @@ public final class Storage {
     deinit { BufferPool.shared.give(base, count) }
 }
 
-/// Keeps freed large buffers for reuse by the next allocation of the same size.
+/// Keeps freed large buffers for reuse by later allocations of the same size class.
 ///
 /// A training step allocates the same shapes every batch; buffers above glibc's mmap
 /// threshold would otherwise be unmapped on free and page-faulted in again (for the 93 MB
-/// logits of a 33k-word vocabulary, tens of milliseconds a batch). Bounded in total size.
+/// logits of a 33k-word vocabulary, tens of milliseconds a batch). Capacities are rounded up
+/// to classes a quarter of a power of two apart, so that tensors whose shapes change a little
+/// from batch to batch (translation batches of varying lengths) reuse each other's buffers;
+/// the unused tail of a buffer is never touched, so it costs address space, not memory.
+/// Bounded in total size.
 final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
-    static let minimumPooledCount = 256 * 1024  // 1 MB: smaller ones are cheap to malloc
+    /// 128 KB, glibc's initial mmap threshold: smaller buffers come from malloc's heap.
+    static let minimumPooledCount = 32 * 1024
     static let capacityBytes = 3 << 30
 
     private let lock = NSLock()
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
     private var pooledBytes = 0
 
+    /// The capacity allocated for `count` values: pooled sizes rounded up to a multiple of a
+    /// quarter of the largest power of two not above them (at most 25% more).
+    static func capacity(_ count: Int) -> Int {
+        guard count >= minimumPooledCount else { return max(count, 1) }
+        let quarter = (1 << (Int.bitWidth - 1 - count.leadingZeroBitCount)) >> 2
+        return (count + quarter - 1) / quarter * quarter
+    }
+
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let capacity = Self.capacity(count)
         if count >= Self.minimumPooledCount {
             let reused: UnsafeMutablePointer<Float>? = lock.withLock {
-                guard let p = free[count]?.popLast() else { return nil }
-                pooledBytes -= count * 4
+                guard let p = free[capacity]?.popLast() else { return nil }
+                pooledBytes -= capacity * 4
                 return p
             }
             if let reused { return reused }
         }
-        let n = max(count, 1)
-        return UnsafeMutableRawPointer.allocate(byteCount: n * MemoryLayout<Float>.stride, alignment: 64)
-            .bindMemory(to: Float.self, capacity: n)
+        return UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: capacity)
     }
 
     func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
         if count >= Self.minimumPooledCount {
+            let capacity = Self.capacity(count)
             let kept = lock.withLock {
-                guard pooledBytes + count * 4 <= Self.capacityBytes else { return false }
-                free[count, default: []].append(p)
-                pooledBytes += count * 4
+                guard pooledBytes + capacity * 4 <= Self.capacityBytes else { return false }
+                free[capacity, default: []].append(p)
+                pooledBytes += capacity * 4
                 return true
             }
             if kept { return }
