@@ -48,6 +48,23 @@ struct OptimizerTests {
         #expect(small.grad!.scalars == [0.1])
     }
 
+    /// Clipping folded into Adam's update gives bit for bit the parameters of clipping the
+    /// gradients first, over several steps, and leaves the gradients unscaled.
+    @Test func adamWithGradientScaleEqualsClippingFirst() {
+        let values: [Float] = [0.5, -1.5, 2, 0.25], grads: [Float] = [3, -4, 0.5, 12]
+        let a = parameter(values, grad: grads), b = parameter(values, grad: grads)
+        let optA = Adam.adamW(parameters: [a], learningRate: 0.01), optB = Adam.adamW(parameters: [b], learningRate: 0.01)
+        for _ in 0..<3 {
+            clipGradNorm([a], maxNorm: 1)
+            optA.step()
+            optB.step(gradientScale: clipScale(norm: gradNorm([b]), maxNorm: 1))
+            #expect(a.scalars == b.scalars)
+            a.grad!.data.update(from: grads, count: grads.count)  // the next step's gradient
+        }
+        #expect(b.grad!.scalars == grads)
+        #expect(clipScale(norm: 0.5, maxNorm: 1) == 1)
+    }
+
     @Test func schedules() {
         let noam = LearningRateSchedule.inverseSquareRoot(dModel: 512, warmup: 4000, scale: 1)
         #expect(noam.rate(at: 2000) < noam.rate(at: 4000))

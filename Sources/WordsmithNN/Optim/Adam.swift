@@ -31,7 +31,12 @@ public final class Adam: Optimizer {
              weightDecay: weightDecay, decoupledWeightDecay: true)
     }
 
-    public func step() {
+    public func step() { step(gradientScale: 1) }
+
+    /// One update as if every gradient had first been multiplied by `gradientScale` (gradient
+    /// clipping, `clipScale`, folded into the update: one pass over the gradients fewer). The
+    /// stored gradients are left as they are.
+    public func step(gradientScale gs: Float) {
         stepCount += 1
         let t = Float(stepCount)
         let bc1 = 1 - Foundation.powf(beta1, t), bc2 = 1 - Foundation.powf(beta2, t)
@@ -48,7 +53,7 @@ public final class Adam: Optimizer {
             // One memory-bound pass over four arrays: split over the cores for large tensors.
             Parallel.forEachChunk(p.count, costPerItem: 8) { range in
                 for i in range {
-                    let gi = g[i] + l2 * x[i]
+                    let gi = g[i] * gs + l2 * x[i]
                     let mi = b1 * m[i] + (1 - b1) * gi, vi = b2 * v[i] + (1 - b2) * gi * gi
                     m[i] = mi
                     v[i] = vi

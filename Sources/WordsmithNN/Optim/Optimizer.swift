@@ -18,7 +18,7 @@ extension Optimizer {
 @discardableResult
 public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
     let norm = gradNorm(parameters)
-    let coef = maxNorm / (norm + 1e-6)
+    let coef = clipScale(norm: norm, maxNorm: maxNorm)
     if coef < 1 {
         for p in parameters {
             guard let g = p.grad else { continue }
@@ -36,4 +36,11 @@ public func gradNorm(_ parameters: [Tensor]) -> Float {
         total += VectorMath.sumOfSquares(g.data, count: g.count)
     }
     return Float(total.squareRoot())
+}
+
+/// The factor `clipGradNorm` multiplies the gradients by for a total norm `norm`: 1 when the
+/// norm is within `maxNorm`, else maxNorm / (norm + 1e-6). For optimizers that fold the
+/// clipping into their update (`Adam.step(gradientScale:)`).
+public func clipScale(norm: Float, maxNorm: Float) -> Float {
+    min(1, maxNorm / (norm + 1e-6))
 }
