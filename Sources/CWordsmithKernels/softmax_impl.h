@@ -87,37 +87,37 @@ WS_ATTR static float WS_NAME(row_max)(const float *x, int n) {
     return r;
 }
 
-// Σ exp(x[i] + shift) in Float64, partial sums flushed every 1024 elements.
-WS_ATTR static double WS_NAME(exp_sum)(const float *x, float shift, int n) {
-    double total = 0;
-    VF acc = (VF){0};
-    int i = 0;
-    for (; i + WS_LANES <= n; i += WS_LANES) {
-        acc += WS_NAME(exp)(WS_NAME(load)(x + i) + shift);
-        if ((i & 1023) == 1024 - WS_LANES) { total += WS_NAME(hsum)(acc); acc = (VF){0}; }
-    }
-    if (i < n) acc += WS_NAME(exp)(WS_NAME(load_tail)(x + i, n - i, -__builtin_inff()) + shift);
-    return total + WS_NAME(hsum)(acc);
-}
-
-// dst[i] = exp(x[i] + shift), returning Σ dst[i] in Float64 (flushed as in exp_sum): softmax
-// writes the values and needs their sum, in one pass. dst may equal x.
-WS_ATTR static double WS_NAME(exp_shifted)(const float *x, float *dst, float shift, int n) {
+// dst[i] = exp(x[i] + shift) unless dst is NULL; returns Σ exp(x[i] + shift) in Float64,
+// partial sums flushed every 1024 elements. dst may equal x. Always inlined, so the callers
+// below each get a copy with the store decided at compile time.
+WS_ATTR static inline __attribute__((always_inline)) double WS_NAME(exp_sum_store)(const float *x, float *dst,
+                                                                                   float shift, int n) {
     double total = 0;
     VF acc = (VF){0};
     int i = 0;
     for (; i + WS_LANES <= n; i += WS_LANES) {
         VF e = WS_NAME(exp)(WS_NAME(load)(x + i) + shift);
-        WS_NAME(store)(dst + i, e);
+        if (dst) WS_NAME(store)(dst + i, e);
         acc += e;
         if ((i & 1023) == 1024 - WS_LANES) { total += WS_NAME(hsum)(acc); acc = (VF){0}; }
     }
     if (i < n) {
         VF e = WS_NAME(exp)(WS_NAME(load_tail)(x + i, n - i, -__builtin_inff()) + shift);
-        for (int k = 0; i + k < n; k++) dst[i + k] = e[k];
+        if (dst) WS_NAME(store_n)(dst + i, e, n - i);
         acc += e;  // padded lanes are exp(-inf) = 0
     }
     return total + WS_NAME(hsum)(acc);
+}
+
+// Σ exp(x[i] + shift) (cross-entropy: the scores stay as they are for backward).
+WS_ATTR static double WS_NAME(exp_sum)(const float *x, float shift, int n) {
+    return WS_NAME(exp_sum_store)(x, 0, shift, n);
+}
+
+// dst[i] = exp(x[i] + shift), returning their sum: softmax writes the values and needs the
+// sum, in one pass.
+WS_ATTR static double WS_NAME(exp_shifted)(const float *x, float *dst, float shift, int n) {
+    return WS_NAME(exp_sum_store)(x, dst, shift, n);
 }
 
 // dst[i] = (accumulate ? dst[i] : 0) + scale · (exp(x[i] + shift) - offset); dst may equal x.
