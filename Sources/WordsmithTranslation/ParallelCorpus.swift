@@ -1,4 +1,5 @@
 import Foundation
+import WordsmithEngine
 import WordsmithLM
 
 /// One sentence pair: the raw text (the reference for BLEU) and its token ids.
@@ -153,19 +154,5 @@ public struct ParallelCorpus: Sendable {
             if test.count < testSize { test += g } else if valid.count < validSize { valid += g } else { train += g }
         }
         return (train, valid, test)
-    }
-}
-
-/// SplitMix64 (Steele, Lea and Flood 2014): a tiny generator that is easy to reproduce in
-/// other languages, used where a result must be re-derivable outside Wordsmith.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

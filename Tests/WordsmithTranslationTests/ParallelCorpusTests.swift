@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WordsmithEngine
 @testable import WordsmithTranslation
 
 struct ParallelCorpusTests {

@@ -8,13 +8,12 @@ public final class Generator: RandomNumberGenerator {
     private var state: Xoshiro256
     public let seed: UInt64
 
-    /// The generator's state as a value, for tight loops (`withState`): drawing from a local
-    /// copy avoids a heap access and exclusivity check per number.
-    public struct Xoshiro256 {
+    /// The state as a value type, so each draw updates it in place.
+    struct Xoshiro256 {
         var s: (UInt64, UInt64, UInt64, UInt64)
 
         @inline(__always)
-        public mutating func next() -> UInt64 {
+        mutating func next() -> UInt64 {
             let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
             let t = s.1 << 17
             s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
@@ -22,25 +21,12 @@ public final class Generator: RandomNumberGenerator {
             s.3 = (s.3 << 45) | (s.3 >> 19)
             return result
         }
-
-        /// Uniform in [0, 1) with 24 random bits (every Float in the range is reachable evenly).
-        @inline(__always)
-        public mutating func nextUnitFloat() -> Float {
-            Float(next() >> 40) * (1.0 / 16_777_216.0)
-        }
     }
 
     public init(seed: UInt64) {
         self.seed = seed
-        var x = seed
-        func splitmix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        state = Xoshiro256(s: (splitmix(), splitmix(), splitmix(), splitmix()))
+        var splitmix = SplitMix64(seed: seed)
+        state = Xoshiro256(s: (splitmix.next(), splitmix.next(), splitmix.next(), splitmix.next()))
     }
 
     @inline(__always)
@@ -48,15 +34,7 @@ public final class Generator: RandomNumberGenerator {
 
     /// Uniform in [0, 1) with 24 random bits (every Float in the range is reachable evenly).
     @inline(__always)
-    public func nextUnitFloat() -> Float { state.nextUnitFloat() }
-
-    /// Runs `body` on a local copy of the state and keeps where it left off: the same numbers
-    /// as calling `next()` repeatedly, faster in loops over many elements.
-    public func withState<R>(_ body: (inout Xoshiro256) -> R) -> R {
-        var local = state
-        defer { state = local }
-        return body(&local)
-    }
+    public func nextUnitFloat() -> Float { unitFloat(fromBits: state.next()) }
 
     /// A stream of uniform numbers addressed by index, keyed by one draw from this generator:
     /// element i needs no other element, so large masks (dropout) fill in parallel and still
@@ -82,19 +60,44 @@ public final class Generator: RandomNumberGenerator {
     }
 }
 
-/// SplitMix64 addressed by position: value i is the SplitMix64 output for state
-/// key + (i + 1)·γ, which is what SplitMix64 started at `key` gives as its (i+1)-th number.
+/// SplitMix64 (Steele, Lea and Flood 2014): a tiny generator that is easy to reproduce in
+/// other languages, used to seed `Generator` and where a result must be re-derivable outside
+/// Wordsmith (the translation split and batch order).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= Self.gamma
+        return Self.mix(state)
+    }
+
+    /// The output function: the number SplitMix64 gives when its state is `z`.
+    @inline(__always)
+    static func mix(_ z: UInt64) -> UInt64 {
+        var z = z
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Uniform in [0, 1) from the top 24 bits of a random word.
+@inline(__always)
+func unitFloat(fromBits bits: UInt64) -> Float {
+    Float(bits >> 40) * (1.0 / 16_777_216.0)
+}
+
+/// SplitMix64 addressed by position: value i is what SplitMix64 started at `key` gives as its
+/// (i+1)-th number (state key + (i + 1)·γ), so any element can be drawn without the others.
 public struct CounterStream: Sendable {
     public let key: UInt64
 
     /// Uniform in [0, 1) with 24 random bits.
     @inline(__always)
     public func unitFloat(_ i: Int) -> Float {
-        var z = key &+ UInt64(truncatingIfNeeded: i &+ 1) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) * (1.0 / 16_777_216.0)
+        WordsmithEngine.unitFloat(fromBits: SplitMix64.mix(key &+ UInt64(truncatingIfNeeded: i &+ 1) &* SplitMix64.gamma))
     }
 
     /// mask[i] = 0 with probability p, else 1/(1-p) (inverted dropout's multipliers), for
