@@ -86,6 +86,7 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 #define WS_ATTR
 #define WS_NAME(x) generic_##x
 #include "softmax_impl.h"
+#include "adam_impl.h"
 #undef WS_LANES
 #undef WS_ATTR
 #undef WS_NAME
@@ -94,6 +95,7 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 #define WS_ATTR __attribute__((target("avx2,fma")))
 #define WS_NAME(x) avx2_##x
 #include "softmax_impl.h"
+#include "adam_impl.h"
 #undef WS_LANES
 #undef WS_ATTR
 #undef WS_NAME
@@ -101,6 +103,7 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 #define WS_ATTR __attribute__((target("avx512f")))
 #define WS_NAME(x) avx512_##x
 #include "softmax_impl.h"
+#include "adam_impl.h"
 #undef WS_LANES
 #undef WS_ATTR
 #undef WS_NAME
@@ -114,6 +117,8 @@ typedef void (*lstm_cell_fn)(const float *, const float *, float *, float *, flo
 typedef void (*gru_cell_fn)(const float *, const float *, const float *, float *, float *, int, int);
 static lstm_cell_fn lstm_cell_impl;
 static gru_cell_fn gru_cell_impl;
+typedef void (*adam_fn)(float *, const float *, float *, float *, int, const ws_adam_params *);
+static adam_fn adam_impl;
 static row_max_fn row_max_impl;
 static exp_sum_fn exp_sum_impl;
 static exp_shifted_fn exp_shifted_impl;
@@ -136,6 +141,7 @@ static void choose_kernels(void) {
     scaled_exp_impl = generic_scaled_exp;
     lstm_cell_impl = generic_lstm_cell;
     gru_cell_impl = generic_gru_cell;
+    adam_impl = generic_adam_update;
 #ifdef WS_X86
     // WORDSMITH_KERNELS=generic keeps the baseline versions (CI tests them this way).
     const char *forced = getenv("WORDSMITH_KERNELS");
@@ -150,6 +156,7 @@ static void choose_kernels(void) {
         scaled_exp_impl = avx512_scaled_exp;
         lstm_cell_impl = avx512_lstm_cell;
         gru_cell_impl = avx512_gru_cell;
+        adam_impl = avx512_adam_update;
         isa = "avx512";
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         dot_impl = dot_avx2;
@@ -160,6 +167,7 @@ static void choose_kernels(void) {
         scaled_exp_impl = avx2_scaled_exp;
         lstm_cell_impl = avx2_lstm_cell;
         gru_cell_impl = avx2_gru_cell;
+        adam_impl = avx2_adam_update;
         isa = "avx2";
     }
 #endif
@@ -181,4 +189,7 @@ void ws_lstm_cell(const float *gates, const float *c, float *act, float *h_out, 
 }
 void ws_gru_cell(const float *gi, const float *gh, const float *h, float *act, float *h_out, int batch, int hidden) {
     gru_cell_impl(gi, gh, h, act, h_out, batch, hidden);
+}
+void ws_adam_update(float *x, const float *g, float *m, float *v, int n, const ws_adam_params *params) {
+    adam_impl(x, g, m, v, n, params);
 }

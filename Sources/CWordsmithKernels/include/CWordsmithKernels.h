@@ -35,6 +35,16 @@ void ws_lstm_cell(const float *gates, const float *c, float *act, float *h_out, 
 /// -> act (r, z, n) and h_out = (1 - z)·n + z·h.
 void ws_gru_cell(const float *gi, const float *gh, const float *h, float *act, float *h_out, int batch, int hidden);
 
+/// The constants of one Adam step (see ws_adam_update).
+typedef struct {
+    float grad_scale, l2, beta1, beta2, decay, step_size, bc2_root, eps;
+} ws_adam_params;
+
+/// Adam's update of n parameters x with gradients g and moments m, v, in place:
+/// g' = g·grad_scale + l2·x; m = β1·m + (1-β1)·g'; v = β2·v + (1-β2)·g'²;
+/// x = x·decay - step_size·m / (√v / bc2_root + eps).
+void ws_adam_update(float *x, const float *g, float *m, float *v, int n, const ws_adam_params *params);
+
 /// Which instruction set the kernels use: "avx512", "avx2" or "generic".
 const char *ws_kernel_isa(void);
 

@@ -14,7 +14,14 @@ public final class Storage {
         precondition(count >= 0, "negative storage size")
         base = BufferPool.shared.take(count)
         self.count = count
-        if zeroed { base.initialize(repeating: 0, count: count) }
+        if zeroed {
+            if count < 1 << 18 {
+                base.initialize(repeating: 0, count: count)
+            } else {  // activations' gradient buffers (megabytes, every step): both cores
+                let base = self.base
+                Parallel.forEachChunk(count) { r in (base + r.lowerBound).initialize(repeating: 0, count: r.count) }
+            }
+        }
     }
 
     deinit { BufferPool.shared.give(base, count) }

@@ -114,3 +114,28 @@ extension VectorMath {
         return total
     }
 }
+
+/// The constants of one Adam step over a tensor (`VectorMath.adamUpdate`).
+public struct AdamConstants: Sendable {
+    public var gradientScale: Float, l2: Float, beta1: Float, beta2: Float
+    public var decay: Float, stepSize: Float, bc2Root: Float, eps: Float
+
+    public init(gradientScale: Float, l2: Float, beta1: Float, beta2: Float,
+                decay: Float, stepSize: Float, bc2Root: Float, eps: Float) {
+        (self.gradientScale, self.l2, self.beta1, self.beta2) = (gradientScale, l2, beta1, beta2)
+        (self.decay, self.stepSize, self.bc2Root, self.eps) = (decay, stepSize, bc2Root, eps)
+    }
+}
+
+extension VectorMath {
+    /// Adam's update of `n` parameters in place (the C kernel: vector sqrt and division):
+    ///     g' = g·gradientScale + l2·x;  m = β1·m + (1-β1)·g';  v = β2·v + (1-β2)·g'²
+    ///     x = x·decay - stepSize·m / (√v / bc2Root + eps)
+    public static func adamUpdate(_ x: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>,
+                                  m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                                  count n: Int, _ c: AdamConstants) {
+        var p = ws_adam_params(grad_scale: c.gradientScale, l2: c.l2, beta1: c.beta1, beta2: c.beta2,
+                               decay: c.decay, step_size: c.stepSize, bc2_root: c.bc2Root, eps: c.eps)
+        ws_adam_update(x, g, m, v, Int32(n), &p)
+    }
+}

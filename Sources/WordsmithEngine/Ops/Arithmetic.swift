@@ -49,12 +49,33 @@ extension Tensor {
         }
     }
 
+    /// Adds `g` into the gradient of an operand with pattern `p` (the backward of `+`, on
+    /// every residual connection): a plain loop for the same shape, `accumulate` otherwise.
+    fileprivate static func accumulateGradient(_ t: Tensor, _ p: Broadcast.Pattern, _ n: Int,
+                                               _ g: UnsafeMutablePointer<Float>) {
+        guard t.requiresGrad else { return }
+        if case .same = p {
+            let gt = t.gradBuffer()
+            Parallel.forEachChunk(n) { r in for i in r { gt[i] += g[i] } }
+        } else {
+            accumulate(t, p, n) { g[$0] }
+        }
+    }
+
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         let shape = Broadcast.shape(a.shape, b.shape)
         let pa = Broadcast.Pattern(a.shape, shape), pb = Broadcast.Pattern(b.shape, shape)
-        return binaryForward(a, b, shape, pa, pb, +).recording("add", [a, b]) { out, g in
-            accumulate(a, pa, out.count) { g[$0] }
-            accumulate(b, pb, out.count) { g[$0] }
+        let sum: Tensor
+        if case (.same, .same) = (pa, pb) {  // residual connections: a loop without a call per element
+            sum = Tensor.uninitialized(shape)
+            let x = a.data, y = b.data, o = sum.data
+            Parallel.forEachChunk(sum.count) { r in for i in r { o[i] = x[i] + y[i] } }
+        } else {
+            sum = binaryForward(a, b, shape, pa, pb, +)
+        }
+        return sum.recording("add", [a, b]) { out, g in
+            accumulateGradient(a, pa, out.count, g)
+            accumulateGradient(b, pb, out.count, g)
         }
     }
 

@@ -46,19 +46,15 @@ public final class Adam: Optimizer {
             let id = ObjectIdentifier(p)
             let state = moments[id] ?? (Tensor(zeros: p.shape), Tensor(zeros: p.shape))
             moments[id] = state
+            let constants = AdamConstants(
+                gradientScale: gs, l2: decoupledWeightDecay ? 0 : weightDecay, beta1: beta1, beta2: beta2,
+                decay: decoupledWeightDecay ? 1 - learningRate * weightDecay : 1,
+                stepSize: stepSize, bc2Root: bc2Root, eps: eps)
             let x = p.data, g = gt.data, m = state.m.data, v = state.v.data
-            let (b1, b2, eps) = (beta1, beta2, eps)
-            let decay = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
-            let l2 = decoupledWeightDecay ? 0 : weightDecay
-            // One memory-bound pass over four arrays: split over the cores for large tensors.
-            Parallel.forEachChunk(p.count, costPerItem: 8) { range in
-                for i in range {
-                    let gi = g[i] * gs + l2 * x[i]
-                    let mi = b1 * m[i] + (1 - b1) * gi, vi = b2 * v[i] + (1 - b2) * gi * gi
-                    m[i] = mi
-                    v[i] = vi
-                    x[i] = x[i] * decay - stepSize * mi / (vi.squareRoot() / bc2Root + eps)
-                }
+            // One memory-bound pass over four arrays, split over the cores for large tensors.
+            Parallel.forEachChunk(p.count, costPerItem: 8) { r in
+                VectorMath.adamUpdate(x + r.lowerBound, gradient: g + r.lowerBound, m: m + r.lowerBound,
+                                      v: v + r.lowerBound, count: r.count, constants)
             }
         }
     }
