@@ -20,17 +20,31 @@ struct BufferPoolTests {
     @Test func buffersOfOneClassAreReused() {
         let pool = BufferPool()  // a private pool: other tests running in parallel share the global one
         let first = pool.take(300_001)
-        pool.give(first, 300_001)
+        #expect(first.capacity == BufferPool.capacity(300_001))
+        pool.give(first.0, capacity: first.capacity)
         // A slightly different size in the same class gets the freed buffer back; another class does not.
         let second = pool.take(300_017)
-        #expect(second == first)
+        #expect(second.0 == first.0)
         let third = pool.take(300_001)
-        #expect(third != first)
-        pool.give(second, 300_017)
+        #expect(third.0 != first.0)
+        pool.give(second.0, capacity: second.capacity)
         let large = pool.take(400_000)
-        #expect(large != first)
-        pool.give(third, 300_001)
-        pool.give(large, 400_000)
+        #expect(large.0 != first.0)
+        for b in [third, large] { pool.give(b.0, capacity: b.capacity) }
+        pool.drain()
+    }
+
+    /// A smaller request takes a free larger buffer up to twice its class, keeping that
+    /// buffer's capacity; below half of it, it does not.
+    @Test func smallerRequestsReuseLargerBuffers() {
+        let pool = BufferPool()
+        let big = pool.take(1 << 20)
+        pool.give(big.0, capacity: big.capacity)
+        let tooSmall = pool.take(450_000)  // class 458,752: under half of 2^20, a fresh buffer
+        #expect(tooSmall.0 != big.0)
+        let smaller = pool.take(600_000)
+        #expect(smaller.0 == big.0 && smaller.capacity == 1 << 20)
+        for b in [tooSmall, smaller] { pool.give(b.0, capacity: b.capacity) }
         pool.drain()
     }
 }

@@ -7,12 +7,14 @@ import Foundation
 public final class Storage {
     public let base: UnsafeMutablePointer<Float>
     public let count: Int
+    /// The pooled buffer's true size (at least `count`), which it is given back under.
+    private let capacity: Int
 
     /// Allocates `count` values, zero-filled when `zeroed` is true (otherwise uninitialized,
     /// for kernels that overwrite every element).
     public init(count: Int, zeroed: Bool = true) {
         precondition(count >= 0, "negative storage size")
-        base = BufferPool.shared.take(count)
+        (base, capacity) = BufferPool.shared.take(count)
         self.count = count
         if zeroed {
             if count < 1 << 18 {
@@ -24,7 +26,7 @@ public final class Storage {
         }
     }
 
-    deinit { BufferPool.shared.give(base, count) }
+    deinit { BufferPool.shared.give(base, capacity: capacity) }
 }
 
 /// Keeps freed large buffers for reuse by later allocations of the same size class.
@@ -54,23 +56,33 @@ final class BufferPool: @unchecked Sendable {
         return (count + quarter - 1) / quarter * quarter
     }
 
-    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+    /// A buffer for `count` values and its capacity. A pooled request takes a free buffer of
+    /// its own class or, failing that, of the next classes up to twice its size: batches of
+    /// changing shapes then reuse what longer batches left instead of faulting in new pages.
+    func take(_ count: Int) -> (UnsafeMutablePointer<Float>, capacity: Int) {
         let capacity = Self.capacity(count)
         if count >= Self.minimumPooledCount {
-            let reused: UnsafeMutablePointer<Float>? = lock.withLock {
-                guard let p = free[capacity]?.popLast() else { return nil }
-                pooledBytes -= capacity * 4
-                return p
+            let reused: (UnsafeMutablePointer<Float>, Int)? = lock.withLock {
+                var c = capacity
+                while c <= 2 * capacity {
+                    if let p = free[c]?.popLast() {
+                        pooledBytes -= c * 4
+                        return (p, c)
+                    }
+                    c = Self.capacity(c + 1)
+                }
+                return nil
             }
             if let reused { return reused }
         }
-        return UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Float>.stride, alignment: 64)
+        let p = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Float>.stride, alignment: 64)
             .bindMemory(to: Float.self, capacity: capacity)
+        return (p, capacity)
     }
 
-    func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
-        if count >= Self.minimumPooledCount {
-            let capacity = Self.capacity(count)
+    /// Returns a buffer from `take`, with the capacity it came with.
+    func give(_ p: UnsafeMutablePointer<Float>, capacity: Int) {
+        if capacity >= Self.minimumPooledCount {
             let kept = lock.withLock {
                 guard pooledBytes + capacity * 4 <= Self.capacityBytes else { return false }
                 free[capacity, default: []].append(p)
