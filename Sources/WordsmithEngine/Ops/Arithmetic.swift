@@ -50,7 +50,8 @@ extension Tensor {
     }
 
     /// Adds `g` into the gradient of an operand with pattern `p` (the backward of `+`, on
-    /// every residual connection): a plain loop for the same shape, `accumulate` otherwise.
+    /// every residual connection, and of `-`'s left side): a plain loop for the same shape,
+    /// `accumulate` otherwise.
     fileprivate static func accumulateGradient(_ t: Tensor, _ p: Broadcast.Pattern, _ n: Int,
                                                _ g: UnsafeMutablePointer<Float>) {
         guard t.requiresGrad else { return }
@@ -83,7 +84,7 @@ extension Tensor {
         let shape = Broadcast.shape(a.shape, b.shape)
         let pa = Broadcast.Pattern(a.shape, shape), pb = Broadcast.Pattern(b.shape, shape)
         return binaryForward(a, b, shape, pa, pb, -).recording("sub", [a, b]) { out, g in
-            accumulate(a, pa, out.count) { g[$0] }
+            accumulateGradient(a, pa, out.count, g)
             accumulate(b, pb, out.count) { -g[$0] }
         }
     }

@@ -41,15 +41,15 @@ public final class Adam: Optimizer {
         let t = Float(stepCount)
         let bc1 = 1 - Foundation.powf(beta1, t), bc2 = 1 - Foundation.powf(beta2, t)
         let stepSize = learningRate / bc1, bc2Root = bc2.squareRoot()
+        let constants = AdamConstants(
+            gradientScale: gs, l2: decoupledWeightDecay ? 0 : weightDecay, beta1: beta1, beta2: beta2,
+            decay: decoupledWeightDecay ? 1 - learningRate * weightDecay : 1,
+            stepSize: stepSize, bc2Root: bc2Root, eps: eps)
         for p in parameters {
             guard let gt = p.grad else { continue }
             let id = ObjectIdentifier(p)
             let state = moments[id] ?? (Tensor(zeros: p.shape), Tensor(zeros: p.shape))
             moments[id] = state
-            let constants = AdamConstants(
-                gradientScale: gs, l2: decoupledWeightDecay ? 0 : weightDecay, beta1: beta1, beta2: beta2,
-                decay: decoupledWeightDecay ? 1 - learningRate * weightDecay : 1,
-                stepSize: stepSize, bc2Root: bc2Root, eps: eps)
             let x = p.data, g = gt.data, m = state.m.data, v = state.v.data
             // One memory-bound pass over four arrays, split over the cores for large tensors.
             Parallel.forEachChunk(p.count, costPerItem: 8) { r in
