@@ -61,6 +61,34 @@ struct GEMMTests {
         #expect(!BLASLibrary.summary.isEmpty)
     }
 
+    /// A product gives the same bits when other threads run products at the same time: the
+    /// BLAS thread count (which changes OpenBLAS's rounding) is chosen per call, not raced.
+    @Test func concurrentProductsAreReproducible() async {
+        func product(_ m: Int, _ n: Int, _ k: Int) -> [Float] {
+            let g = Generator(seed: UInt64(m + n + k))
+            let a = (0..<(m * k)).map { _ in g.uniform(-1, 1) }, b = (0..<(k * n)).map { _ in g.uniform(-1, 1) }
+            var c = [Float](repeating: 0, count: m * n)
+            c.withUnsafeMutableBufferPointer { pc in
+                GEMM.sgemm(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
+                           c: pc.baseAddress!, ldc: n)
+            }
+            return c
+        }
+        let large = product(200, 64, 64)  // ~0.8 MFLOP: threaded
+        let small = product(16, 16, 16)  // one thread
+        let results = await withTaskGroup(of: [[Float]].self) { group in
+            for t in 0..<8 {
+                group.addTask {
+                    // Every result, not just the last: one raced call is enough to differ.
+                    t % 2 == 0 ? (0..<100).map { _ in product(200, 64, 64) } : (0..<400).map { _ in product(16, 16, 16) }
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        let differing = results.filter { $0 != ($0.count == large.count ? large : small) }.count
+        #expect(differing == 0, "\(differing) of \(results.count) products differ from the same product run alone")
+    }
+
     @Test func emptyInnerDimensionScalesC() {
         var c: [Float] = [1, 2, 3, 4]
         let a: [Float] = [0], b: [Float] = [0]

@@ -26,6 +26,12 @@ public enum GEMM {
             return
         }
         if backend != .builtin, let blas = BLASLibrary.shared {
+            // OpenBLAS's thread count is process-wide and changes the rounding (1 and 2 threads
+            // block the sums differently), so choosing it and calling must not interleave with
+            // another thread's product: results then depend only on the shapes (tests run
+            // concurrently; uncontended, the lock costs nanoseconds).
+            blasLock.lock()
+            defer { blasLock.unlock() }
             useThreads(for: m * n * k, blas)
             if m == 1, let gemv = blas.sgemv {
                 // One row (a generation step): sgemm would pack all of B on every call.
@@ -50,7 +56,8 @@ public enum GEMM {
 
     /// OpenBLAS threads busy-wait around each call: on the many small products of an RNN
     /// step they cost more than they save, so products under ~1 MFLOP run on one thread.
-    nonisolated(unsafe) static var currentThreads: Int32 = 0  // GEMM is called from one thread at a time
+    nonisolated(unsafe) static var currentThreads: Int32 = 0  // guarded by blasLock
+    static let blasLock = NSLock()
     static let explicitThreadSetting = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] != nil
 
     static func useThreads(for work: Int, _ blas: BLASLibrary) {
