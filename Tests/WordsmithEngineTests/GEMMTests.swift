@@ -41,6 +41,9 @@ struct GEMMTests {
     }
 
     static let shapes = [(1, 1, 1), (1, 33, 9), (1, 70, 65), (3, 5, 7), (17, 33, 9), (64, 48, 100), (129, 70, 65)]
+    /// Products large enough to be split over the cores (≥ 500,000 multiply-adds): along M with
+    /// blocks of uneven size, along N, and one row (sgemv) split along N.
+    static let splitShapes = [(300, 90, 40), (70, 301, 33), (1, 5000, 200)]
 
     @Test("built-in kernel, every transpose combination", arguments: [false, true], [false, true])
     func builtin(transA: Bool, transB: Bool) {
@@ -50,7 +53,9 @@ struct GEMMTests {
     @Test("system BLAS, every transpose combination", .enabled(if: GEMM.usesBLAS, "no BLAS library loaded"),
           arguments: [false, true], [false, true])
     func blas(transA: Bool, transB: Bool) {
-        for (m, n, k) in Self.shapes { Self.run(.blas, transA: transA, transB: transB, m: m, n: n, k: k) }
+        for (m, n, k) in Self.shapes + Self.splitShapes {
+            Self.run(.blas, transA: transA, transB: transB, m: m, n: n, k: k)
+        }
     }
 
     @Test("the CI machine has a BLAS (set WORDSMITH_EXPECT_BLAS=1 to require one)")
@@ -61,8 +66,8 @@ struct GEMMTests {
         #expect(!BLASLibrary.summary.isEmpty)
     }
 
-    /// A product gives the same bits when other threads run products at the same time: the
-    /// BLAS thread count (which changes OpenBLAS's rounding) is chosen per call, not raced.
+    /// A product gives the same bits when other threads run products at the same time (the
+    /// BLAS thread count, which changes OpenBLAS's rounding, must not be raced).
     @Test func concurrentProductsAreReproducible() async {
         func product(_ m: Int, _ n: Int, _ k: Int) -> [Float] {
             let g = Generator(seed: UInt64(m + n + k))
@@ -74,7 +79,7 @@ struct GEMMTests {
             }
             return c
         }
-        let large = product(200, 64, 64)  // ~0.8 MFLOP: threaded
+        let large = product(200, 64, 64)  // ~0.8 M multiply-adds: split over the cores
         let small = product(16, 16, 16)  // one thread
         let results = await withTaskGroup(of: [[Float]].self) { group in
             for t in 0..<8 {

@@ -26,27 +26,13 @@ public enum GEMM {
             return
         }
         if backend != .builtin, let blas = BLASLibrary.shared {
-            // OpenBLAS's thread count is process-wide and changes the rounding (1 and 2 threads
-            // block the sums differently), so choosing it and calling must not interleave with
-            // another thread's product: results then depend only on the shapes (tests run
-            // concurrently; uncontended, the lock costs nanoseconds).
-            blasLock.lock()
-            defer { blasLock.unlock() }
-            useThreads(for: m * n * k, blas)
-            if m == 1, let gemv = blas.sgemv {
-                // One row (a generation step): sgemm would pack all of B on every call.
-                // c[N] = alpha · op(B)ᵀ a + beta · c, with a read at stride lda when transposed.
-                let incA = Int32(transA ? lda : 1)
-                if transB {  // B is [N, K]: c = B a
-                    gemv(101, 111, Int32(n), Int32(k), alpha, b, Int32(ldb), a, incA, beta, c, 1)
-                } else {  // B is [K, N]: c = Bᵀ a
-                    gemv(101, 112, Int32(k), Int32(n), alpha, b, Int32(ldb), a, incA, beta, c, 1)
-                }
-                return
+            if splitsOverCores && m * n * k >= 500_000 {
+                splitOverCores(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                               b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, blas)
+            } else {
+                call(blas, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                     b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             }
-            blas.sgemm(101, transA ? 112 : 111, transB ? 112 : 111,
-                       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                       beta, c, Int32(ldc))
             return
         }
         precondition(backend != .blas, "GEMM backend .blas requested but no BLAS library is loaded")
@@ -54,19 +40,71 @@ public enum GEMM {
                 a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
-    /// OpenBLAS threads busy-wait around each call: on the many small products of an RNN
-    /// step they cost more than they save, so products under ~1 MFLOP run on one thread.
-    nonisolated(unsafe) static var currentThreads: Int32 = 0  // guarded by blasLock
-    static let blasLock = NSLock()
     static let explicitThreadSetting = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] != nil
 
-    static func useThreads(for work: Int, _ blas: BLASLibrary) {
-        guard let set = blas.setThreads, !explicitThreadSetting else { return }
-        let wanted: Int32 = work < 500_000 ? 1 : Int32(Parallel.coreCount)
-        if wanted != currentThreads {
-            set(wanted)
-            currentThreads = wanted
+    /// Whether large products are cut into one block of C per core, each computed by a
+    /// one-thread OpenBLAS call on its own thread. OpenBLAS's own threads busy-wait
+    /// (sched_yield) between products, taking the second core from the elementwise work
+    /// that runs there in between, and its thread count is process-wide, so concurrent
+    /// callers had to take turns. With OpenBLAS fixed at one thread, products can run
+    /// concurrently, and the blocks measured faster than OpenBLAS's two threads on the
+    /// models' shapes (`benchmarks/gemm-shapes`). Off when `OPENBLAS_NUM_THREADS` is set (then
+    /// OpenBLAS threads as told) or for a BLAS without `openblas_set_num_threads`.
+    static let splitsOverCores: Bool = {
+        guard let set = BLASLibrary.shared?.setThreads, !explicitThreadSetting else { return false }
+        set(1)
+        return Parallel.coreCount > 1
+    }()
+
+    /// C split into `Parallel.coreCount` blocks along its longer side (block edges at
+    /// multiples of 16, whole micro-kernel tiles), one BLAS call per block, in parallel. Each
+    /// element is computed by one call over the whole K, so results depend only on the shapes.
+    static func splitOverCores(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, _ blas: BLASLibrary
+    ) {
+        let alongM = m >= n
+        let length = alongM ? m : n
+        let parts = min(Parallel.coreCount, max(1, length / 16))
+        @Sendable func edge(_ p: Int) -> Int { p == parts ? length : min(length, (length * p / parts + 8) / 16 * 16) }
+        let operands = UncheckedSendable((a, b, c))
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let (a, b, c) = operands.value
+            let lo = edge(p), hi = edge(p + 1)
+            guard lo < hi else { return }
+            if alongM {  // rows lo..<hi of op(A) and of C
+                call(blas, transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
+                     a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb,
+                     beta: beta, c: c + lo * ldc, ldc: ldc)
+            } else {  // columns lo..<hi of op(B) and of C
+                call(blas, transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha,
+                     a: a, lda: lda, b: transB ? b + lo * ldb : b + lo, ldb: ldb,
+                     beta: beta, c: c + lo, ldc: ldc)
+            }
         }
+    }
+
+    /// One BLAS call: `sgemm`, or `sgemv` for a single row (a generation step), where sgemm
+    /// would pack all of B on every call.
+    static func call(
+        _ blas: BLASLibrary, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if m == 1, let gemv = blas.sgemv {
+            // c[N] = alpha · op(B)ᵀ a + beta · c, with a read at stride lda when transposed.
+            let incA = Int32(transA ? lda : 1)
+            if transB {  // B is [N, K]: c = B a
+                gemv(101, 111, Int32(n), Int32(k), alpha, b, Int32(ldb), a, incA, beta, c, 1)
+            } else {  // B is [K, N]: c = Bᵀ a
+                gemv(101, 112, Int32(k), Int32(n), alpha, b, Int32(ldb), a, incA, beta, c, 1)
+            }
+            return
+        }
+        blas.sgemm(101, transA ? 112 : 111, transB ? 112 : 111,
+                   Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                   beta, c, Int32(ldc))
     }
 
     static func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int, by beta: Float) {
