@@ -87,6 +87,7 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 #define WS_NAME(x) generic_##x
 #include "softmax_impl.h"
 #include "adam_impl.h"
+#include "dropout_impl.h"
 #undef WS_LANES
 #undef WS_ATTR
 #undef WS_NAME
@@ -96,14 +97,16 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 #define WS_NAME(x) avx2_##x
 #include "softmax_impl.h"
 #include "adam_impl.h"
+#include "dropout_impl.h"
 #undef WS_LANES
 #undef WS_ATTR
 #undef WS_NAME
 #define WS_LANES 16
-#define WS_ATTR __attribute__((target("avx512f")))
+#define WS_ATTR __attribute__((target("avx512f,avx512dq")))
 #define WS_NAME(x) avx512_##x
 #include "softmax_impl.h"
 #include "adam_impl.h"
+#include "dropout_impl.h"
 #undef WS_LANES
 #undef WS_ATTR
 #undef WS_NAME
@@ -119,6 +122,8 @@ static lstm_cell_fn lstm_cell_impl;
 static gru_cell_fn gru_cell_impl;
 typedef void (*adam_fn)(float *, const float *, float *, float *, int, const ws_adam_params *);
 static adam_fn adam_impl;
+typedef void (*dropout_fn)(float *, const float *, float *, long long, long long, unsigned long long, unsigned, float);
+static dropout_fn dropout_impl;
 static row_max_fn row_max_impl;
 static exp_sum_fn exp_sum_impl;
 static exp_shifted_fn exp_shifted_impl;
@@ -142,12 +147,13 @@ static void choose_kernels(void) {
     lstm_cell_impl = generic_lstm_cell;
     gru_cell_impl = generic_gru_cell;
     adam_impl = generic_adam_update;
+    dropout_impl = generic_dropout_mask;
 #ifdef WS_X86
     // WORDSMITH_KERNELS=generic keeps the baseline versions (CI tests them this way).
     const char *forced = getenv("WORDSMITH_KERNELS");
     if (forced && strcmp(forced, "generic") == 0) return;
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) {
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
         dot_impl = dot_avx512;
         update_impl = ns_update_avx512;
         row_max_impl = avx512_row_max;
@@ -157,6 +163,7 @@ static void choose_kernels(void) {
         lstm_cell_impl = avx512_lstm_cell;
         gru_cell_impl = avx512_gru_cell;
         adam_impl = avx512_adam_update;
+        dropout_impl = avx512_dropout_mask;
         isa = "avx512";
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         dot_impl = dot_avx2;
@@ -168,6 +175,7 @@ static void choose_kernels(void) {
         lstm_cell_impl = avx2_lstm_cell;
         gru_cell_impl = avx2_gru_cell;
         adam_impl = avx2_adam_update;
+        dropout_impl = avx2_dropout_mask;
         isa = "avx2";
     }
 #endif
@@ -192,4 +200,8 @@ void ws_gru_cell(const float *gi, const float *gh, const float *h, float *act, f
 }
 void ws_adam_update(float *x, const float *g, float *m, float *v, int n, const ws_adam_params *params) {
     adam_impl(x, g, m, v, n, params);
+}
+void ws_dropout_mask(float *mask, const float *x, float *out, long long start, long long n, unsigned long long key,
+                     unsigned threshold, float keep) {
+    dropout_impl(mask, x, out, start, n, key, threshold, keep);
 }

@@ -57,4 +57,23 @@ struct RandomTests {
         let dropped = Double(out.filter { $0 == 0 }.count) / Double(n)
         #expect(abs(dropped - Double(p)) < 0.002)
     }
+
+    /// The vectorized mask kernel gives exactly the scalar rule `unitFloat(i) < p` at every
+    /// position, for probabilities with p·2²⁴ whole (0.25, 0.5) or not (0.1, 0.3), lengths
+    /// that leave a tail, and the fused product with x.
+    @Test(arguments: [Float(0.1), 0.25, 0.3, 0.5, 0.9])
+    func dropoutMaskKernelMatchesTheScalarRule(p: Float) {
+        let stream = Generator(seed: 21).counterStream()
+        let g = Generator(seed: 4)
+        for n in [1, 7, 33, 1000] {
+            let x = (0..<n).map { _ in g.uniform(-2, 2) }
+            var mask = [Float](repeating: -1, count: n), out = [Float](repeating: -1, count: n)
+            x.withUnsafeBufferPointer { xp in
+                stream.fillDropoutMask(&mask, count: n, p: p, applyingTo: xp.baseAddress, output: &out)
+            }
+            let expected = (0..<n).map { stream.unitFloat($0) < p ? Float(0) : 1 / (1 - p) }
+            #expect(mask == expected, "n \(n)")
+            #expect(out == zip(x, expected).map { $0 * $1 }, "n \(n)")
+        }
+    }
 }

@@ -45,6 +45,12 @@ typedef struct {
 /// x = x·decay - step_size·m / (√v / bc2_root + eps).
 void ws_adam_update(float *x, const float *g, float *m, float *v, int n, const ws_adam_params *params);
 
+/// Dropout for elements start..<start+n of the counter-based SplitMix64 stream keyed by `key`:
+/// mask[i] = 0 where (mix(key + (start + i + 1)·γ) >> 40) < threshold, else keep; and
+/// out[i] = x[i]·mask[i] when x is not NULL. threshold = ⌈p·2²⁴⌉ drops with probability p.
+void ws_dropout_mask(float *mask, const float *x, float *out, long long start, long long n, unsigned long long key,
+                     unsigned threshold, float keep);
+
 /// Which instruction set the kernels use: "avx512", "avx2" or "generic".
 const char *ws_kernel_isa(void);
 

@@ -1,3 +1,4 @@
+import CWordsmithKernels
 import Foundation
 
 /// The seeded random number generator behind initialization and dropout: xoshiro256**,
@@ -101,11 +102,22 @@ public struct CounterStream: Sendable {
     }
 
     /// mask[i] = 0 with probability p, else 1/(1-p) (inverted dropout's multipliers), for
-    /// i in 0..<count, split over the cores.
+    /// i in 0..<count, split over the cores. Exactly `unitFloat(i) < p ? 0 : 1/(1-p)`, in a
+    /// vectorized C kernel.
     public func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float) {
+        fillDropoutMask(mask, count: count, p: p, applyingTo: nil, output: nil)
+    }
+
+    /// As `fillDropoutMask(_:count:p:)`, also writing output[i] = x[i]·mask[i] in the same pass.
+    public func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float,
+                                applyingTo x: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>?) {
+        precondition((x == nil) == (output == nil), "fillDropoutMask: x and output go together")
         let keep: Float = p >= 1 ? 0 : 1 / (1 - p)
+        // u / 2²⁴ < p  ⇔  u < ⌈p·2²⁴⌉ for the integer u (both sides exact in Double).
+        let threshold = UInt32(min(16_777_216, max(0, (Double(p) * 16_777_216).rounded(.up))))
         Parallel.forEachChunk(count, costPerItem: 8) { r in
-            for i in r { mask[i] = unitFloat(i) < p ? 0 : keep }
+            ws_dropout_mask(mask + r.lowerBound, x.map { $0 + r.lowerBound }, output.map { $0 + r.lowerBound },
+                            Int64(r.lowerBound), Int64(r.count), key, threshold, keep)
         }
     }
 }

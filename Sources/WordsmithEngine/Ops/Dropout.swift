@@ -7,10 +7,7 @@ public func dropout(_ x: Tensor, p: Float, generator: Generator) -> Tensor {
     let mask = Tensor.uninitialized(x.shape)
     let out = Tensor.uninitialized(x.shape)
     let m = mask.data, o = out.data, src = x.data, n = x.count
-    generator.counterStream().fillDropoutMask(m, count: n, p: p)
-    Parallel.forEachChunk(n, costPerItem: 2) { r in
-        for i in r { o[i] = src[i] * m[i] }
-    }
+    generator.counterStream().fillDropoutMask(m, count: n, p: p, applyingTo: src, output: o)
     return out.recording("dropout", [x]) { _, g in
         let gx = x.gradBuffer(), m = mask.data
         Parallel.forEachChunk(n, costPerItem: 2) { r in
