@@ -1,14 +1,51 @@
 /// Elementwise arithmetic with broadcasting. Gradients of a broadcast operand are summed
 /// over the dimensions it was stretched along.
 
-/// An elementwise operation as a type rather than a closure: `binaryForward` is specialized
-/// for each one, so its loops inline the arithmetic (and vectorize) instead of calling a
-/// closure per element from inside the parallel chunks.
-fileprivate protocol ElementwiseBinary { static func apply(_ x: Float, _ y: Float) -> Float }
-fileprivate enum Add: ElementwiseBinary { @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x + y } }
-fileprivate enum Subtract: ElementwiseBinary { @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x - y } }
-fileprivate enum Multiply: ElementwiseBinary { @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x * y } }
-fileprivate enum Divide: ElementwiseBinary { @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x / y } }
+/// An elementwise operation and its partial derivatives as a type rather than closures:
+/// `binaryForward` and `binaryBackward` are specialized for each one, so their loops inline
+/// the arithmetic (and vectorize) instead of calling a closure per element from inside the
+/// parallel chunks.
+fileprivate protocol ElementwiseBinary {
+    static func apply(_ x: Float, _ y: Float) -> Float
+    /// g · ∂(x ∘ y)/∂x and g · ∂(x ∘ y)/∂y at one element.
+    static func gradientX(_ g: Float, _ x: Float, _ y: Float) -> Float
+    static func gradientY(_ g: Float, _ x: Float, _ y: Float) -> Float
+}
+fileprivate enum Add: ElementwiseBinary {
+    @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x + y }
+    @inline(__always) static func gradientX(_ g: Float, _ x: Float, _ y: Float) -> Float { g }
+    @inline(__always) static func gradientY(_ g: Float, _ x: Float, _ y: Float) -> Float { g }
+}
+fileprivate enum Subtract: ElementwiseBinary {
+    @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x - y }
+    @inline(__always) static func gradientX(_ g: Float, _ x: Float, _ y: Float) -> Float { g }
+    @inline(__always) static func gradientY(_ g: Float, _ x: Float, _ y: Float) -> Float { -g }
+}
+fileprivate enum Multiply: ElementwiseBinary {
+    @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x * y }
+    @inline(__always) static func gradientX(_ g: Float, _ x: Float, _ y: Float) -> Float { g * y }
+    @inline(__always) static func gradientY(_ g: Float, _ x: Float, _ y: Float) -> Float { g * x }
+}
+fileprivate enum Divide: ElementwiseBinary {
+    @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x / y }
+    @inline(__always) static func gradientX(_ g: Float, _ x: Float, _ y: Float) -> Float { g / y }
+    @inline(__always) static func gradientY(_ g: Float, _ x: Float, _ y: Float) -> Float { -g * x / (y * y) }
+}
+
+/// Which operand of a binary operation a gradient is for, as a type (see `ElementwiseBinary`).
+fileprivate protocol BinaryOperand {
+    static func gradient<Op: ElementwiseBinary>(_: Op.Type, _ g: Float, _ x: Float, _ y: Float) -> Float
+}
+fileprivate enum LeftOperand: BinaryOperand {
+    @inline(__always) static func gradient<Op: ElementwiseBinary>(_: Op.Type, _ g: Float, _ x: Float, _ y: Float) -> Float {
+        Op.gradientX(g, x, y)
+    }
+}
+fileprivate enum RightOperand: BinaryOperand {
+    @inline(__always) static func gradient<Op: ElementwiseBinary>(_: Op.Type, _ g: Float, _ x: Float, _ y: Float) -> Float {
+        Op.gradientY(g, x, y)
+    }
+}
 
 extension Tensor {
     /// out[i] = Op(a[ia(i)], b[ib(i)]) over the broadcast shape.
@@ -38,37 +75,39 @@ extension Tensor {
         return out
     }
 
-    /// Adds `scale(i) * g[i]` into the gradient of an operand with pattern `p`.
+    /// The backward of `a Op b`: each operand that needs a gradient gets its partial
+    /// derivatives times `g`, summed over the positions it was broadcast to.
     @inline(__always)
-    fileprivate static func accumulate(_ t: Tensor, _ p: Broadcast.Pattern, _ n: Int,
-                                       _ contribution: (Int) -> Float) {
-        guard t.requiresGrad else { return }
-        let g = t.gradBuffer()
-        switch p {
-        case .same:
-            Parallel.forEachChunk(n) { r in for i in r { g[i] += contribution(i) } }
-        case .scalar:
-            var s: Double = 0
-            for i in 0..<n { s += Double(contribution(i)) }
-            g[0] += Float(s)
-        case .repeated(let period):
-            for i in 0..<n { g[i % period] += contribution(i) }
-        case .general(let map):
-            for i in 0..<n { g[map[i]] += contribution(i) }
-        }
+    fileprivate static func binaryBackward<Op: ElementwiseBinary>(_ a: Tensor, _ b: Tensor, _ pa: Broadcast.Pattern,
+                                                                  _ pb: Broadcast.Pattern, _ n: Int,
+                                                                  _ g: UnsafeMutablePointer<Float>, _: Op.Type) {
+        accumulate(a, pa, a, b, pa, pb, n, g, Op.self, LeftOperand.self)
+        accumulate(b, pb, a, b, pa, pb, n, g, Op.self, RightOperand.self)
     }
 
-    /// Adds `g` into the gradient of an operand with pattern `p` (the backward of `+`, on
-    /// every residual connection, and of `-`'s left side): a plain loop for the same shape,
-    /// `accumulate` otherwise.
-    fileprivate static func accumulateGradient(_ t: Tensor, _ p: Broadcast.Pattern, _ n: Int,
-                                               _ g: UnsafeMutablePointer<Float>) {
+    /// Adds operand `Side`'s gradient contributions into `t` (that operand, with pattern `p`).
+    @inline(__always)
+    fileprivate static func accumulate<Op: ElementwiseBinary, Side: BinaryOperand>(
+        _ t: Tensor, _ p: Broadcast.Pattern, _ a: Tensor, _ b: Tensor, _ pa: Broadcast.Pattern,
+        _ pb: Broadcast.Pattern, _ n: Int, _ g: UnsafeMutablePointer<Float>, _: Op.Type, _: Side.Type
+    ) {
         guard t.requiresGrad else { return }
-        if case .same = p {
-            let gt = t.gradBuffer()
-            Parallel.forEachChunk(n) { r in for i in r { gt[i] += g[i] } }
-        } else {
-            accumulate(t, p, n) { g[$0] }
+        let gt = t.gradBuffer(), x = a.data, y = b.data
+        switch (p, pa, pb) {
+        case (.same, .same, .same):  // the common case (residual connections): one vector loop
+            Parallel.forEachChunk(n) { r in for i in r { gt[i] += Side.gradient(Op.self, g[i], x[i], y[i]) } }
+        case (.same, _, _):
+            Parallel.forEachChunk(n) { r in
+                for i in r { gt[i] += Side.gradient(Op.self, g[i], x[pa.index(i)], y[pb.index(i)]) }
+            }
+        case (.scalar, _, _):
+            var s: Double = 0
+            for i in 0..<n { s += Double(Side.gradient(Op.self, g[i], x[pa.index(i)], y[pb.index(i)])) }
+            gt[0] += Float(s)
+        case (.repeated(let period), _, _):
+            for i in 0..<n { gt[i % period] += Side.gradient(Op.self, g[i], x[pa.index(i)], y[pb.index(i)]) }
+        case (.general(let map), _, _):
+            for i in 0..<n { gt[map[i]] += Side.gradient(Op.self, g[i], x[pa.index(i)], y[pb.index(i)]) }
         }
     }
 
@@ -76,8 +115,7 @@ extension Tensor {
         let shape = Broadcast.shape(a.shape, b.shape)
         let pa = Broadcast.Pattern(a.shape, shape), pb = Broadcast.Pattern(b.shape, shape)
         return binaryForward(a, b, shape, pa, pb, Add.self).recording("add", [a, b]) { out, g in
-            accumulateGradient(a, pa, out.count, g)
-            accumulateGradient(b, pb, out.count, g)
+            binaryBackward(a, b, pa, pb, out.count, g, Add.self)
         }
     }
 
@@ -85,8 +123,7 @@ extension Tensor {
         let shape = Broadcast.shape(a.shape, b.shape)
         let pa = Broadcast.Pattern(a.shape, shape), pb = Broadcast.Pattern(b.shape, shape)
         return binaryForward(a, b, shape, pa, pb, Subtract.self).recording("sub", [a, b]) { out, g in
-            accumulateGradient(a, pa, out.count, g)
-            accumulate(b, pb, out.count) { -g[$0] }
+            binaryBackward(a, b, pa, pb, out.count, g, Subtract.self)
         }
     }
 
@@ -94,9 +131,7 @@ extension Tensor {
         let shape = Broadcast.shape(a.shape, b.shape)
         let pa = Broadcast.Pattern(a.shape, shape), pb = Broadcast.Pattern(b.shape, shape)
         return binaryForward(a, b, shape, pa, pb, Multiply.self).recording("mul", [a, b]) { out, g in
-            let x = a.data, y = b.data
-            accumulate(a, pa, out.count) { g[$0] * y[pb.index($0)] }
-            accumulate(b, pb, out.count) { g[$0] * x[pa.index($0)] }
+            binaryBackward(a, b, pa, pb, out.count, g, Multiply.self)
         }
     }
 
@@ -104,12 +139,7 @@ extension Tensor {
         let shape = Broadcast.shape(a.shape, b.shape)
         let pa = Broadcast.Pattern(a.shape, shape), pb = Broadcast.Pattern(b.shape, shape)
         return binaryForward(a, b, shape, pa, pb, Divide.self).recording("div", [a, b]) { out, g in
-            let x = a.data, y = b.data
-            accumulate(a, pa, out.count) { g[$0] / y[pb.index($0)] }
-            accumulate(b, pb, out.count) {
-                let yv = y[pb.index($0)]
-                return -g[$0] * x[pa.index($0)] / (yv * yv)
-            }
+            binaryBackward(a, b, pa, pb, out.count, g, Divide.self)
         }
     }
 
