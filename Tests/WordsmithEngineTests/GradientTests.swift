@@ -123,10 +123,22 @@ struct GradientTests {
         }
     }
 
-    @Test func recurrentCells() {
-        let gates = param([3, 16], -2, 2), c = param([3, 4], seed: 2)
-        expectGradients([gates, c]) { lstmCell(gates: gates, c: c) }
-        let gi = param([3, 12], -2, 2, seed: 3), gh = param([3, 12], -2, 2, seed: 4), h = param([3, 4], seed: 5)
-        expectGradients([gi, gh, h]) { gruCell(inputGates: gi, hiddenGates: gh, h: h) }
+    /// A whole recurrent layer (every step, the cell state, the recurrent weight), per cell.
+    @Test(arguments: [RecurrentCell.lstm, .gru, .tanh])
+    func recurrentLayers(cell: RecurrentCell) {
+        let h = 4, g = cell.gateCount * h
+        let x = param([3, 2, g], -1.5, 1.5, seed: 1), h0 = param([2, h], seed: 2)
+        let w = param([g, h], -0.8, 0.8, seed: 3), b = param([g], seed: 4)
+        let c0 = cell == .lstm ? param([2, h], seed: 5) : nil
+        expectGradients([x, h0, w, b] + (c0.map { [$0] } ?? [])) {
+            recurrentLayer(cell, projected: x, h0: h0, c0: c0, weight: w, bias: b)
+        }
+    }
+
+    /// RNN_RELU away from the kink: positive pre-activations.
+    @Test func reluRecurrentLayer() {
+        let x = param([3, 2, 4], 0.5, 1.5, seed: 6), h0 = param([2, 4], 0, 1, seed: 7)
+        let w = param([4, 4], 0, 0.5, seed: 8), b = param([4], 0, 0.5, seed: 9)
+        expectGradients([x, h0, w, b]) { recurrentLayer(.relu, projected: x, h0: h0, weight: w, bias: b) }
     }
 }

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// where A is stored [M,K] (or [K,M] when `transA`) and B is [K,N] (or [N,K] when `transB`),
 /// each with its row stride (`lda`, `ldb`, `ldc`). Every matrix product in Wordsmith goes
-/// through here: to BLAS when one is loaded, else to the built-in kernel.
+/// through here: to BLAS when one is loaded, else to the built-in kernel. `serial` keeps a
+/// product on the calling thread (for callers that already split their work over the cores).
 public enum GEMM {
     public enum Backend: Sendable { case automatic, blas, builtin }
 
@@ -18,7 +19,7 @@ public enum GEMM {
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
-        backend: Backend = .automatic
+        backend: Backend = .automatic, serial: Bool = false
     ) {
         if m == 0 || n == 0 { return }
         if k == 0 {
@@ -26,7 +27,7 @@ public enum GEMM {
             return
         }
         if backend != .builtin, let blas = BLASLibrary.shared {
-            if splitsOverCores && m * n * k >= 500_000 {
+            if splitsOverCores && !serial && m * n * k >= 500_000 {
                 splitOverCores(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, blas)
             } else {

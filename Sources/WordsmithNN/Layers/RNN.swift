@@ -4,14 +4,18 @@ import WordsmithEngine
 public enum RecurrentKind: String, CaseIterable, Sendable {
     case lstm = "LSTM", gru = "GRU", rnnTanh = "RNN_TANH", rnnRelu = "RNN_RELU"
 
-    /// Stacked gate rows in the weight matrices: i,f,g,o for LSTM; r,z,n for GRU.
-    public var gateCount: Int {
+    /// The engine's cell for this kind.
+    public var cell: RecurrentCell {
         switch self {
-        case .lstm: 4
-        case .gru: 3
-        case .rnnTanh, .rnnRelu: 1
+        case .lstm: .lstm
+        case .gru: .gru
+        case .rnnTanh: .tanh
+        case .rnnRelu: .relu
         }
     }
+
+    /// Stacked gate rows in the weight matrices: i,f,g,o for LSTM; r,z,n for GRU.
+    public var gateCount: Int { cell.gateCount }
 }
 
 /// Hidden state of a stacked RNN: h [layers, B, H], and c [layers, B, H] for an LSTM.
@@ -34,7 +38,8 @@ public struct RecurrentState {
 /// (PyTorch `nn.RNN` / `nn.LSTM` / `nn.GRU`, with its parameter names and gate order).
 ///
 /// Each layer computes its input projection for the whole sequence in one GEMM, then walks
-/// the time steps with one small GEMM (h W_hhᵀ) and one fused cell update per step.
+/// the time steps in one `recurrentLayer` op (one small GEMM, h W_hhᵀ, and one fused cell
+/// update per step, the batch's rows split over the cores).
 public final class RNN: Module {
     public let kind: RecurrentKind
     public let inputSize: Int
@@ -91,31 +96,13 @@ public final class RNN: Module {
         var lastH: [Tensor] = [], lastC: [Tensor] = []
         for l in 0..<layerCount {
             let projected = linear(input, weight: weightIH[l], bias: biasIH[l])  // [T, B, G*H]
-            var h = state.h.select(0, l)
-            var c = kind == .lstm ? state.c?.select(0, l) : nil
-            var outputs: [Tensor] = []
-            outputs.reserveCapacity(t)
-            for step in 0..<t {
-                let gi = projected.select(0, step)
-                let gh = linear(h, weight: weightHH[l], bias: biasHH[l])
-                switch kind {
-                case .lstm:
-                    guard let cPrev = c else { preconditionFailure("LSTM cell state missing") }
-                    let hc = lstmCell(gates: gi + gh, c: cPrev)
-                    h = hc.select(0, 0)
-                    c = hc.select(0, 1)
-                case .gru:
-                    h = gruCell(inputGates: gi, hiddenGates: gh, h: h)
-                case .rnnTanh:
-                    h = (gi + gh).tanh()
-                case .rnnRelu:
-                    h = (gi + gh).relu()
-                }
-                outputs.append(h)
-            }
-            lastH.append(h)
-            if let c { lastC.append(c) }
-            input = Tensor.stack(outputs, dim: 0)
+            let c0 = kind == .lstm ? state.c?.select(0, l) : nil
+            // [T, B, H] outputs, then for an LSTM the final cell state.
+            let result = recurrentLayer(kind.cell, projected: projected, h0: state.h.select(0, l), c0: c0,
+                                        weight: weightHH[l], bias: biasHH[l])
+            lastH.append(result.select(0, t - 1))
+            if kind == .lstm { lastC.append(result.select(0, t)) }
+            input = kind == .lstm ? result.narrow(0, start: 0, length: t) : result
             if l < layerCount - 1 { input = interLayerDropout(input) }
         }
         let final = RecurrentState(h: Tensor.stack(lastH, dim: 0), c: lastC.isEmpty ? nil : Tensor.stack(lastC, dim: 0))
