@@ -19,6 +19,8 @@ public struct Sampler {
 
     /// Draws an id from one row of scores.
     public func sample(_ scores: UnsafePointer<Float>, count n: Int, generator: Generator) -> Int32 {
+        let filtered = (topK.map { $0 > 0 && $0 < n } ?? false) || (topP.map { $0 > 0 && $0 < 1 } ?? false)
+        if !filtered { return sampleAll(scores, count: n, generator: generator) }
         var candidates = Array(0..<n)
         let logits = (0..<n).map { scores[$0] / max(temperature, 1e-6) }
         if let k = topK, k > 0, k < n {
@@ -45,6 +47,22 @@ public struct Sampler {
             if r < 0 { return Int32(c) }
         }
         return Int32(candidates.last ?? 0)
+    }
+
+    /// Sampling from the whole distribution (no top-k or top-p), once per generated word: the
+    /// exponentials in the vectorized kernel, into a scratch buffer from the buffer pool (a new
+    /// 33,278-float array per word was a fresh, page-faulted allocation each time).
+    func sampleAll(_ scores: UnsafePointer<Float>, count n: Int, generator: Generator) -> Int32 {
+        let scratch = Tensor(zeros: [n])
+        let p = scratch.data, inverse = 1 / max(temperature, 1e-6)
+        for i in 0..<n { p[i] = scores[i] * inverse }
+        let total = VectorMath.expShifted(p, p, count: n, shift: -VectorMath.max(p, count: n))
+        var r = Double(generator.nextUnitFloat()) * total
+        for i in 0..<n {
+            r -= Double(p[i])
+            if r < 0 { return Int32(i) }
+        }
+        return Int32(n - 1)
     }
 }
 

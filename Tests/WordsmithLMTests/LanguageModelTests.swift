@@ -107,6 +107,20 @@ struct LanguageModelTests {
         }
     }
 
+    /// Unrestricted sampling draws in proportion to exp(score / temperature).
+    @Test func samplerFrequenciesFollowTheSoftmax() {
+        let scores: [Float] = [0, Foundation.log(3), -50]  // probabilities 1/4, 3/4, ~0
+        let g = Generator(seed: 2)
+        scores.withUnsafeBufferPointer { p in
+            for (temperature, expected) in [(Float(1), 0.75), (0.5, 0.9)] {  // at T = 0.5: 9/(1+9)
+                let draws = (0..<4000).map { _ in Sampler(temperature: temperature).sample(p.baseAddress!, count: 3, generator: g) }
+                let share = Double(draws.filter { $0 == 1 }.count) / 4000
+                #expect(abs(share - expected) < 0.03, "temperature \(temperature): \(share)")
+                #expect(!draws.contains(2))
+            }
+        }
+    }
+
     @Test func nonFiniteLossStopsTraining() throws {
         let c = try Corpus(folder: try makeCorpus(train: Self.text, valid: Self.text, test: Self.text))
         let model = tinyModel("RNN_RELU", vocabulary: c.vocabulary.count)
