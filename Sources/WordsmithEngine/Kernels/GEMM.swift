@@ -48,8 +48,8 @@ public enum GEMM {
     /// (sched_yield) between products, taking the second core from the elementwise work
     /// that runs there in between, and its thread count is process-wide, so concurrent
     /// callers had to take turns. With OpenBLAS fixed at one thread, products can run
-    /// concurrently, and the blocks measured faster than OpenBLAS's two threads on the
-    /// models' shapes (`benchmarks/gemm-shapes`). Off when `OPENBLAS_NUM_THREADS` is set (then
+    /// concurrently; the blocks run the models' shapes as fast as OpenBLAS's own two threads
+    /// (`benchmarks/gemm-shapes --split`). Off when `OPENBLAS_NUM_THREADS` is set (then
     /// OpenBLAS threads as told) or for a BLAS without `openblas_set_num_threads`.
     static let splitsOverCores: Bool = {
         guard let set = BLASLibrary.shared?.setThreads, !explicitThreadSetting else { return false }
