@@ -7,7 +7,7 @@ struct RecurrentLayerTests {
     /// as each of its sequences run alone: rows never mix, however the batch is divided.
     @Test(arguments: [RecurrentCell.lstm, .gru, .tanh])
     func batchRowsAreIndependent(cell: RecurrentCell) {
-        let t = 5, b = 16, h = 64, g = cell.gateCount * h  // ≥ 200,000 multiply-adds: split
+        let t = 5, b = 16, h = 64, g = cell.gateCount * h  // enough work per row to be split over the cores
         let x = param([t, b, g], -1, 1, seed: 1), h0 = param([b, h], seed: 2)
         let w = param([g, h], -0.2, 0.2, seed: 3), bias = param([g], seed: 4)
         let c0 = cell == .lstm ? param([b, h], seed: 5) : nil

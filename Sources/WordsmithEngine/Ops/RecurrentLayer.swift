@@ -1,5 +1,4 @@
 import CWordsmithKernels
-import Dispatch
 import Foundation
 
 /// The cell of a recurrent layer, in PyTorch's gate order.
@@ -51,7 +50,7 @@ public func recurrentLayer(_ cell: RecurrentCell, projected: Tensor, h0: Tensor,
     let y = out.data, x = projected.data, w = weight.data, bs = bias.data
     if let cells, let c0 { cells.data.update(from: c0.data, count: b * h) }
 
-    forEachRowBlock(b, work: t * g * h) { rows in
+    Parallel.forEachChunk(b, costPerItem: t * g * h) { rows in
         let r0 = rows.lowerBound, n = rows.count
         for s in 0..<t {
             let hPrev = s == 0 ? h0.data + r0 * h : y + ((s - 1) * b + r0) * h
@@ -98,7 +97,7 @@ public func recurrentLayer(_ cell: RecurrentCell, projected: Tensor, h0: Tensor,
         let y = out.data, w = weight.data, h0d = h0.data
         let a = act?.data, cs = cells?.data, tc = tanhC?.data, gh = recurrent?.data
 
-        forEachRowBlock(b, work: t * g * h) { rows in
+        Parallel.forEachChunk(b, costPerItem: t * g * h) { rows in
             let r0 = rows.lowerBound, n = rows.count
             // dh: the gradient reaching h_s from later steps; dc likewise for c_s.
             let dh = dh0.data + r0 * h, dc = dc0.data + r0 * h
@@ -194,21 +193,5 @@ private func addRows(_ src: UnsafePointer<Float>, bias: UnsafePointer<Float>, in
     for r in 0..<rows {
         let s = src + r * width, d = dst + r * width
         for j in 0..<width { d[j] = s[j] + bias[j] }
-    }
-}
-
-/// Splits `count` batch rows into one contiguous block per core (when `work` per row makes it
-/// worth a thread hand-off) and runs `body` on the blocks in parallel.
-private func forEachRowBlock(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-    let blocks = count * work < 200_000 ? 1 : min(Parallel.coreCount, count)
-    if blocks <= 1 {
-        body(0..<count)
-        return
-    }
-    withoutActuallyEscaping(body) { body in
-        let shared = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: blocks) { i in
-            shared.value(count * i / blocks ..< count * (i + 1) / blocks)
-        }
     }
 }
