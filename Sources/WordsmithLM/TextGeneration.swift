@@ -17,52 +17,47 @@ public struct Sampler {
         self.topP = topP
     }
 
-    /// Draws an id from one row of scores.
+    /// Draws an id from one row of scores. The unnormalized probabilities exp(s/T - max) of
+    /// every word go into one scratch buffer from the buffer pool, through the vectorized exp
+    /// kernel (fresh 33,278-element arrays for every word page-faulted each time); top-k and
+    /// top-p then narrow the candidates, most likely first.
     public func sample(_ scores: UnsafePointer<Float>, count n: Int, generator: Generator) -> Int32 {
-        let filtered = (topK.map { $0 > 0 && $0 < n } ?? false) || (topP.map { $0 > 0 && $0 < 1 } ?? false)
-        if !filtered { return sampleAll(scores, count: n, generator: generator) }
-        var candidates = Array(0..<n)
-        let logits = (0..<n).map { scores[$0] / max(temperature, 1e-6) }
-        if let k = topK, k > 0, k < n {
-            candidates = Array(candidates.sorted { logits[$0] > logits[$1] }.prefix(k))
-        }
-        let m = candidates.map { logits[$0] }.max() ?? 0
-        var probs = candidates.map { Double(Foundation.exp(logits[$0] - m)) }
-        var total = probs.reduce(0, +)
-        if let p = topP, p > 0, p < 1 {
-            let order = probs.indices.sorted { probs[$0] > probs[$1] }
-            var kept: [Int] = [], mass = 0.0
-            for i in order {
-                kept.append(i)
-                mass += probs[i] / total
-                if mass >= Double(p) { break }
-            }
-            candidates = kept.map { candidates[$0] }
-            probs = kept.map { probs[$0] }
-            total = probs.reduce(0, +)
-        }
-        var r = Double(generator.nextUnitFloat()) * total
-        for (c, pr) in zip(candidates, probs) {
-            r -= pr
-            if r < 0 { return Int32(c) }
-        }
-        return Int32(candidates.last ?? 0)
-    }
-
-    /// Sampling from the whole distribution (no top-k or top-p), once per generated word: the
-    /// exponentials in the vectorized kernel, into a scratch buffer from the buffer pool (a new
-    /// 33,278-float array per word was a fresh, page-faulted allocation each time).
-    func sampleAll(_ scores: UnsafePointer<Float>, count n: Int, generator: Generator) -> Int32 {
         let scratch = Tensor(zeros: [n])
         let p = scratch.data, inverse = 1 / max(temperature, 1e-6)
         for i in 0..<n { p[i] = scores[i] * inverse }
         let total = VectorMath.expShifted(p, p, count: n, shift: -VectorMath.max(p, count: n))
-        var r = Double(generator.nextUnitFloat()) * total
-        for i in 0..<n {
-            r -= Double(p[i])
-            if r < 0 { return Int32(i) }
+        func mass(_ ids: [Int]) -> Double { ids.reduce(0) { $0 + Double(p[$1]) } }
+
+        var candidates: [Int]? = nil  // nil: every word, in id order
+        if let k = topK, k > 0, k < n {
+            candidates = Array((0..<n).sorted { p[$0] > p[$1] }.prefix(k))
         }
-        return Int32(n - 1)
+        if let q = topP, q > 0, q < 1 {
+            let ordered = candidates ?? (0..<n).sorted { p[$0] > p[$1] }
+            let available = candidates.map(mass) ?? total
+            var kept: [Int] = [], covered = 0.0
+            for i in ordered {
+                kept.append(i)
+                covered += Double(p[i]) / available
+                if covered >= Double(q) { break }
+            }
+            candidates = kept
+        }
+
+        let r = Double(generator.nextUnitFloat()) * (candidates.map(mass) ?? total)
+        return candidates.map { Self.draw($0, p, r) } ?? Self.draw(0..<n, p, r)
+    }
+
+    /// The first id in `ids` at which the running sum of `p` passes `r` (the last id if
+    /// rounding leaves it short).
+    private static func draw<S: Sequence<Int>>(_ ids: S, _ p: UnsafePointer<Float>, _ r: Double) -> Int32 {
+        var rest = r, last = 0
+        for i in ids {
+            rest -= Double(p[i])
+            if rest < 0 { return Int32(i) }
+            last = i
+        }
+        return Int32(last)
     }
 }
 
