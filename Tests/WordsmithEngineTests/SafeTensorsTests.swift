@@ -32,6 +32,18 @@ struct SafeTensorsTests {
         }
     }
 
+    @Test("metadata strings come back exactly, a leading U+FEFF included (a WikiText-2 token)")
+    func metadataRoundTrip() throws {
+        let values = ["\u{FEFF}", "[\"a\",\"\u{FEFF}\",\"b\u{FEFF}\"]", "é", "e\u{301}", "\u{1F600}", "tab\there"]
+        var file = SafeTensors(metadata: Dictionary(uniqueKeysWithValues: values.enumerated().map { ("k\($0.offset)", $0.element) }))
+        file.set("x", Tensor(shape: [1], values: [3]))
+        let reloaded = try SafeTensors(data: file.serialized())
+        for (i, v) in values.enumerated() {
+            // Compare scalars: String's == treats canonically equivalent strings as equal.
+            #expect(reloaded.metadata["k\(i)"].map { Array($0.unicodeScalars) } == Array(v.unicodeScalars))
+        }
+    }
+
     @Test func writesTheHuggingFaceLayout() throws {
         var file = SafeTensors()
         file.set("b", Tensor(shape: [2], values: [1, 2]))

@@ -143,12 +143,23 @@ public struct SafeTensors {
             entries[name] = Entry(dtype: dtype, shape: shape,
                                   bytes: data.subdata(in: (dataStart + begin)..<(dataStart + end)))
         }
+        if !metadata.isEmpty {
+            // Read the strings again with JSONDecoder: swift-corelibs-foundation's
+            // JSONSerialization drops a U+FEFF that starts a string, and WikiText-2 has that
+            // token, so a checkpoint's vocabulary would not match its corpus.
+            metadata = (try? JSONDecoder().decode(HeaderMetadata.self, from: headerData).metadata) ?? metadata
+        }
         spans.sort { ($0.0, $0.1) < ($1.0, $1.1) }
         for (a, b) in zip(spans, spans.dropFirst()) where b.0 < a.1 {
             throw FormatError.overlapping(a.2, b.2)
         }
         self.entries = entries
         self.metadata = metadata
+    }
+
+    private struct HeaderMetadata: Decodable {
+        let metadata: [String: String]
+        enum CodingKeys: String, CodingKey { case metadata = "__metadata__" }
     }
 
     /// JSON integers arrive as Int or NSNumber depending on the platform; reject fractions and booleans.
