@@ -54,14 +54,31 @@ public enum LanguageModel {
     }
 
     /// tokens [T, B] and the next words [T*B] -> mean cross-entropy and the next state
-    /// (the training and evaluation path: the decoder is fused into the loss).
+    /// (the training path: the decoder is fused into the loss).
     public func loss(_ tokens: IndexTensor, targets: [Int32], _ state: RecurrentState?) -> (Tensor, RecurrentState?) {
+        let (h, next) = features(tokens, state)
+        return (outputLoss(h, targets: targets), next)
+    }
+
+    /// tokens [T, B] -> what the decoder reads, [T*B, nhid] (emsize for the Transformer),
+    /// and the next state.
+    public func features(_ tokens: IndexTensor, _ state: RecurrentState?) -> (Tensor, RecurrentState?) {
         switch self {
         case .recurrent(let m):
-            let (loss, next) = m.loss(tokens, targets: targets, state ?? m.initialState(batch: tokens.shape[1]))
-            return (loss, next)
+            let (h, next) = m.features(tokens, state ?? m.initialState(batch: tokens.shape[1]))
+            return (h, next)
         case .transformer(let m):
-            return (m.loss(tokens, targets: targets), nil)
+            return (m.features(tokens), nil)
         }
+    }
+
+    /// Mean cross-entropy of `targets` given decoder inputs `features` [N, d]:
+    /// `cross_entropy(decoder(features), targets)`, fused.
+    public func outputLoss(_ features: Tensor, targets: [Int32]) -> Tensor {
+        let decoder = switch self {
+        case .recurrent(let m): m.decoder
+        case .transformer(let m): m.decoder
+        }
+        return linearCrossEntropy(features, weight: decoder.weight, bias: decoder.bias, targets: targets)
     }
 }

@@ -48,17 +48,9 @@ public final class RNNLanguageModel: Module {
         return (decoder(h), next)
     }
 
-    /// Mean cross-entropy of `targets` (the next words, [T*B]) and the next hidden state:
-    /// `cross_entropy(decoder(features), targets)`, fused so the [T*B, ntoken] scores never
-    /// make extra trips through memory.
-    public func loss(_ tokens: IndexTensor, targets: [Int32], _ state: RecurrentState) -> (Tensor, RecurrentState) {
-        let (h, next) = features(tokens, state)
-        return (linearCrossEntropy(h, weight: decoder.weight, bias: decoder.bias, targets: targets), next)
-    }
-
     /// What the decoder reads: dropout(rnn(dropout(encoder(tokens)))), flattened to
     /// [T*B, nhid] (small; the [T*B, ntoken] scores are not).
-    func features(_ tokens: IndexTensor, _ state: RecurrentState) -> (Tensor, RecurrentState) {
+    public func features(_ tokens: IndexTensor, _ state: RecurrentState) -> (Tensor, RecurrentState) {
         let emb = drop(encoder(tokens))
         let (output, next) = rnn(emb, state)
         return (drop(output).reshaped([-1, config.nhid]), next)

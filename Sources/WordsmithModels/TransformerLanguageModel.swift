@@ -49,14 +49,8 @@ public final class TransformerLanguageModel: Module {
         decoder(features(tokens))
     }
 
-    /// Mean cross-entropy of `targets` (the next words, [T*B]): `cross_entropy(logits, targets)`
-    /// with the decoder fused into the loss.
-    public func loss(_ tokens: IndexTensor, targets: [Int32]) -> Tensor {
-        linearCrossEntropy(features(tokens), weight: decoder.weight, bias: decoder.bias, targets: targets)
-    }
-
     /// The encoder's output flattened to [T*B, emsize]: what the decoder reads.
-    func features(_ tokens: IndexTensor) -> Tensor {
+    public func features(_ tokens: IndexTensor) -> Tensor {
         let x = positionalEncoding(inputEmbedding(tokens) * Float(config.emsize).squareRoot())
         let h = encoder(x, mask: MultiHeadAttention.causalMask(tokens.shape[0]))
         return h.reshaped([-1, config.emsize])

@@ -97,6 +97,31 @@ struct LanguageModelTests {
         #expect(zip(full, stepwise).allSatisfy { abs($0 - $1) < 1e-4 })
     }
 
+    @Test("evaluation scoring several chunks per product equals the example's chunk-by-chunk loss",
+          arguments: ["LSTM", "Transformer"])
+    func groupedEvaluationEqualsChunkByChunk(kind: String) {
+        // 4,000 tokens at batch 10, bptt 35: 11 full chunks and a short one, in groups of two.
+        let g = Generator(seed: 4)
+        let stream = (0..<4_000).map { _ in Int32(g.int(below: 37)) }
+        let data = BatchedStream(stream, batchSize: 10)
+        let model = tinyModel(kind, vocabulary: 37)
+        let grouped = Trainer.evaluate(model, data, bptt: 35)
+        model.module.eval()
+        let reference = withNoGrad {
+            var state = model.initialState(batch: 10), total = 0.0
+            for i in data.chunkStarts(bptt: 35) {
+                let (input, targets) = data.chunk(at: i, bptt: 35)
+                let (loss, next) = model.loss(input, targets: targets, state)
+                state = next
+                total += Double(input.shape[0]) * Double(loss.item)
+            }
+            return total / Double(data.rows - 1)
+        }
+        model.module.train()
+        #expect(Array(data.chunkStarts(bptt: 35)).count == 12)
+        #expect(abs(grouped - reference) <= 1e-6 * reference, "\(grouped) vs \(reference)")
+    }
+
     @Test func samplerRestrictions() {
         let scores: [Float] = [0.1, 3.0, 2.9, -1]
         let g = Generator(seed: 1)

@@ -46,9 +46,9 @@ struct FixtureParityTests {
             let input = try c.expected.indices("input"), target = try c.expected.indices("target")
             switch self {
             case .rnn(let m):
-                return m.loss(input, targets: target.values, try Self.initialState(c)).0
+                return WordsmithModels.LanguageModel.recurrent(m).loss(input, targets: target.values, try Self.initialState(c)).0
             case .transformer(let m):
-                return m.loss(input, targets: target.values)
+                return WordsmithModels.LanguageModel.transformer(m).loss(input, targets: target.values, nil).0
             }
         }
 

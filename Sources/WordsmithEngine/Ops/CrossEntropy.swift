@@ -22,8 +22,8 @@ public func crossEntropy(_ logits: Tensor, targets: [Int32], ignoreIndex: Int32?
 /// output layer, whose [N, V] scores are by far the largest tensor of a training step (93 MB
 /// for 700 tokens over WikiText-2's 33,278 words).
 ///
-/// Fusing saves full passes over those scores: the bias is added while each row is in cache
-/// for its max and exp-sum, and backward turns the scores into their gradient in place (no
+/// Fusing saves full passes over those scores: the product starts from the bias, each row's
+/// max and exp-sum are taken while it is in cache, and backward turns the scores into their gradient in place (no
 /// zero-filled gradient buffer), sums the bias gradient in the same pass, then runs the two
 /// matrix products from it. The scores are never exposed, so overwriting them is safe.
 /// x [N, in], weight [V, in], bias [V] -> scalar mean loss (same options as `crossEntropy`).
@@ -38,9 +38,17 @@ public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor?, targe
                                 labelSmoothing: labelSmoothing)
     let scores = Storage(count: n * v, zeroed: false)
     let lse = Storage(count: n, zeroed: false)
+    if let bias {
+        // Start every row at the bias and add the product onto it (beta 1). With beta 0
+        // OpenBLAS first zeroes the scores in a pass of its own; this way that pass writes the
+        // bias instead, and no later pass has to add it.
+        Parallel.forEachChunk(n, costPerItem: v) { r in
+            for i in r { (scores.base + i * v).update(from: bias.data, count: v) }
+        }
+    }
     GEMM.sgemm(transA: false, transB: true, m: n, n: v, k: inF, a: x.data, lda: inF, b: weight.data, ldb: inF,
-               c: scores.base, ldc: v)
-    let out = Tensor(scalar: rows.forward(scores.base, logSumExp: lse.base, bias: bias?.data))
+               beta: bias == nil ? 0 : 1, c: scores.base, ldc: v)
+    let out = Tensor(scalar: rows.forward(scores.base, logSumExp: lse.base))
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     return out.recording("linear_cross_entropy", inputs) { _, g in
         let dScores = scores.base  // overwritten with d loss / d scores
@@ -85,17 +93,15 @@ struct CrossEntropyRows: Sendable {
         self.counted = counted
     }
 
-    /// Mean loss over the counted rows (NaN when none count). Adds `bias` to every row of
-    /// `scores` first when given, and stores each row's log-sum-exp in `logSumExp`.
-    func forward(_ scores: UnsafeMutablePointer<Float>, logSumExp: UnsafeMutablePointer<Float>,
-                 bias: UnsafePointer<Float>? = nil) -> Float {
+    /// Mean loss over the counted rows (NaN when none count); stores each row's log-sum-exp
+    /// in `logSumExp`.
+    func forward(_ scores: UnsafePointer<Float>, logSumExp: UnsafeMutablePointer<Float>) -> Float {
         let c = classes, e = Double(labelSmoothing)
         let rowLoss = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
         defer { rowLoss.deallocate() }
         Parallel.forEachChunk(count, costPerItem: c * 4) { r in
             for i in r {
                 let row = scores + i * c
-                if let bias { VectorMath.axpy(1, bias, row, count: c) }
                 let t = targets[i]
                 if t == ignoreIndex { rowLoss[i] = 0; logSumExp[i] = 0; continue }
                 let m = ws_row_max(row, Int32(c))
