@@ -21,9 +21,7 @@ WS_ATTR static void WS_NAME(dropout_mask)(float *mask, const float *x, float *ou
     long long i = 0;
     for (; i + H <= n; i += H) {
         WS_NAME(vq) z = key + index * gamma;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
+        WS_SPLITMIX64_MIX(z);
         WS_NAME(vh) bits = __builtin_convertvector(z >> 40, WS_NAME(vh));
         WS_NAME(vhs) dropped = bits < threshold;  // all ones where dropped
         WS_NAME(vfh) m = (WS_NAME(vfh))((WS_NAME(vhs))kept & ~dropped);
@@ -38,9 +36,7 @@ WS_ATTR static void WS_NAME(dropout_mask)(float *mask, const float *x, float *ou
     }
     for (; i < n; i++) {
         unsigned long long z = key + (unsigned long long)(start + i + 1) * gamma;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
+        WS_SPLITMIX64_MIX(z);
         mask[i] = (unsigned)(z >> 40) < threshold ? 0 : keep;
         if (x) out[i] = x[i] * mask[i];
     }

@@ -81,6 +81,15 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 #define WS_X86 1
 #endif
 
+// SplitMix64's output mix (Random.swift's), for one 64-bit value or a vector of them: the
+// same operators serve both, so dropout_impl.h's vector loop and scalar tail share it.
+#define WS_SPLITMIX64_MIX(z)                            \
+    do {                                                \
+        (z) = ((z) ^ ((z) >> 30)) * 0xBF58476D1CE4E5B9ull; \
+        (z) = ((z) ^ ((z) >> 27)) * 0x94D049BB133111EBull; \
+        (z) ^= (z) >> 31;                               \
+    } while (0)
+
 // Softmax and cross-entropy row kernels, one instantiation per instruction set.
 #define WS_LANES 4  // SSE2 width: wider generic vectors would change the calling convention
 #define WS_ATTR

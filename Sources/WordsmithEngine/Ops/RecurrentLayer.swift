@@ -93,16 +93,16 @@ public func recurrentLayer(_ cell: RecurrentCell, projected: Tensor, h0: Tensor,
         // a GRU, dGh (the recurrent side's, which differs in the new gate: dn ⊙ r) too.
         let dG = Tensor.uninitialized([t, b, g])
         let dGh = cell == .gru ? Tensor.uninitialized([t, b, g]) : dG
-        let dh0 = Tensor.uninitialized([b, h]), dc0 = Tensor.uninitialized([b, h])
+        let dh0 = Tensor.uninitialized([b, h]), dc0 = lstm ? Tensor.uninitialized([b, h]) : nil
         let y = out.data, w = weight.data, h0d = h0.data
         let a = act?.data, cs = cells?.data, tc = tanhC?.data, gh = recurrent?.data
 
         Parallel.forEachChunk(b, costPerItem: t * g * h) { rows in
             let r0 = rows.lowerBound, n = rows.count
             // dh: the gradient reaching h_s from later steps; dc likewise for c_s.
-            let dh = dh0.data + r0 * h, dc = dc0.data + r0 * h
+            let dh = dh0.data + r0 * h, dc = dc0.map { $0.data + r0 * h }
             dh.update(repeating: 0, count: n * h)
-            if lstm { dc.update(from: gradOut + (t * b + r0) * h, count: n * h) }
+            dc?.update(from: gradOut + (t * b + r0) * h, count: n * h)
             for s in stride(from: t - 1, through: 0, by: -1) {
                 let at = s * b + r0
                 let gy = gradOut + at * h
@@ -110,7 +110,7 @@ public func recurrentLayer(_ cell: RecurrentCell, projected: Tensor, h0: Tensor,
                 let dg = dG.data + at * g, dgh = dGh.data + at * g
                 switch cell {
                 case .lstm:
-                    guard let a, let cs, let tc else { return }
+                    guard let a, let cs, let tc, let dc else { return }
                     for r in 0..<n {
                         let ar = a + (at + r) * g, dr = dg + r * g
                         for j in 0..<h {
@@ -167,7 +167,7 @@ public func recurrentLayer(_ cell: RecurrentCell, projected: Tensor, h0: Tensor,
             let g0 = h0.gradBuffer()
             for i in 0..<(b * h) { g0[i] += dh0.data[i] }
         }
-        if let c0, c0.requiresGrad {
+        if let c0, let dc0, c0.requiresGrad {
             let g0 = c0.gradBuffer()
             for i in 0..<(b * h) { g0[i] += dc0.data[i] }
         }
