@@ -68,9 +68,9 @@ public final class Trainer {
             state = next
             guard loss.item.isFinite else { throw TrainingError.nonFiniteLoss(batch: batch, loss: loss.item) }
             loss.backward()
-            clipGradNorm(parameters, maxNorm: clip)
+            // clip_grad_norm_ then step, with the clipping folded into the update.
             optimizer.learningRate = learningRate
-            optimizer.step()
+            optimizer.step(gradientScale: clipScale(norm: gradNorm(parameters), maxNorm: clip))
             intervalLoss += Double(loss.item)
             intervalTokens += targets.count
             epochLoss += Double(loss.item)

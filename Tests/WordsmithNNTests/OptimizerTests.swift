@@ -65,6 +65,28 @@ struct OptimizerTests {
         #expect(clipScale(norm: 0.5, maxNorm: 1) == 1)
     }
 
+    /// The same for SGD (the language models' update), on a parameter large enough to be split
+    /// over the cores, with and without weight decay; the parallel gradient norm matches a
+    /// plain double-precision sum.
+    @Test(arguments: [Float(0), 0.01])
+    func sgdWithGradientScaleEqualsClippingFirst(weightDecay: Float) {
+        let n = 50_003, g = Generator(seed: 12)
+        let values = (0..<n).map { _ in g.normal() }, grads = (0..<n).map { _ in g.normal() }
+        let a = parameter(values, grad: grads), b = parameter(values, grad: grads)
+        let expectedNorm = grads.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        #expect(abs(Double(gradNorm([b])) - expectedNorm) <= 1e-6 * expectedNorm)
+        let optA = SGD(parameters: [a], learningRate: 20, weightDecay: weightDecay)
+        let optB = SGD(parameters: [b], learningRate: 20, weightDecay: weightDecay)
+        for _ in 0..<2 {
+            clipGradNorm([a], maxNorm: 0.25)
+            optA.step()
+            optB.step(gradientScale: clipScale(norm: gradNorm([b]), maxNorm: 0.25))
+            #expect(a.scalars == b.scalars)
+            a.grad!.data.update(from: grads, count: n)
+        }
+        #expect(b.grad!.scalars == grads)
+    }
+
     /// The vector kernel (vector body and padded tail) rounds exactly as Adam's scalar formula,
     /// with and without decoupled weight decay, over several steps.
     @Test(arguments: [false, true])

@@ -87,6 +87,21 @@ extension VectorMath {
         while i < n { y[i] += a * x[i]; i += 1 }
     }
 
+    /// y += a·(x·s): the update of a gradient x scaled by s (clipping) before use, rounded
+    /// as if x had been scaled in memory first.
+    public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, scaledBy s: Float,
+                            _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        let av = V(repeating: a), sv = V(repeating: s)
+        var i = 0
+        while i + 8 <= n {
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            let yv = UnsafeRawPointer(y + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: yv + av * (xv * sv), as: V.self)
+            i += 8
+        }
+        while i < n { y[i] += a * (x[i] * s); i += 1 }
+    }
+
     /// x *= a.
     @inlinable
     public static func scale(_ x: UnsafeMutablePointer<Float>, by a: Float, count n: Int) {

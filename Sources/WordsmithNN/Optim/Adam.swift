@@ -31,11 +31,6 @@ public final class Adam: Optimizer {
              weightDecay: weightDecay, decoupledWeightDecay: true)
     }
 
-    public func step() { step(gradientScale: 1) }
-
-    /// One update as if every gradient had first been multiplied by `gradientScale` (gradient
-    /// clipping, `clipScale`, folded into the update: one pass over the gradients fewer). The
-    /// stored gradients are left as they are.
     public func step(gradientScale gs: Float) {
         stepCount += 1
         let t = Float(stepCount)

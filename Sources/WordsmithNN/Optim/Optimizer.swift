@@ -4,11 +4,16 @@ import WordsmithEngine
 /// Updates parameters from their accumulated gradients (PyTorch `torch.optim` semantics).
 public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
-    /// One update of every parameter that has a gradient.
-    func step()
+    /// One update of every parameter that has a gradient, as if each gradient had first been
+    /// multiplied by `gradientScale`: gradient clipping (`clipScale`) folded into the update,
+    /// one pass over the gradients fewer. The stored gradients are left as they are.
+    func step(gradientScale: Float)
 }
 
 extension Optimizer {
+    /// One update of every parameter that has a gradient.
+    public func step() { step(gradientScale: 1) }
+
     public func zeroGrad(_ parameters: [Tensor]) { for p in parameters { p.zeroGrad() } }
 }
 
@@ -31,9 +36,18 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
 /// Total L2 norm of the gradients, without changing them.
 public func gradNorm(_ parameters: [Tensor]) -> Float {
     var total = 0.0
+    // Large gradients (the embedding and decoder: 13M of the LSTM's 14M) are summed on all
+    // cores, each chunk separately; the partial sums are added in chunk order, so the norm
+    // does not depend on timing.
+    let partial = UnsafeMutablePointer<Double>.allocate(capacity: Parallel.coreCount)
+    defer { partial.deallocate() }
     for p in parameters {
-        guard let g = p.grad else { continue }
-        total += VectorMath.sumOfSquares(g.data, count: g.count)
+        guard let g = p.grad?.data else { continue }
+        partial.initialize(repeating: 0, count: Parallel.coreCount)
+        Parallel.forEachIndexedChunk(p.count) { chunk, r in
+            partial[chunk] = VectorMath.sumOfSquares(g + r.lowerBound, count: r.count)
+        }
+        for c in 0..<Parallel.coreCount { total += partial[c] }
     }
     return Float(total.squareRoot())
 }

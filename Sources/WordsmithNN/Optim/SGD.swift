@@ -16,22 +16,26 @@ public final class SGD: Optimizer {
         self.weightDecay = weightDecay
     }
 
-    public func step() {
+    public func step(gradientScale gs: Float) {
         for p in parameters {
             guard let gt = p.grad else { continue }
             let x = p.data, g = gt.data, n = p.count, lr = learningRate, wd = weightDecay
             if momentum == 0 {
-                if wd != 0 { VectorMath.scale(x, by: 1 - lr * wd, count: n) }
-                VectorMath.axpy(-lr, g, x, count: n)
+                // p = p·(1 - lr·wd) - lr·(g·gs): one memory-bound pass, split over the cores.
+                Parallel.forEachChunk(n, costPerItem: 3) { r in
+                    let xr = x + r.lowerBound, gr = g + r.lowerBound
+                    if wd != 0 { VectorMath.scale(xr, by: 1 - lr * wd, count: r.count) }
+                    VectorMath.axpy(-lr, gr, scaledBy: gs, xr, count: r.count)
+                }
                 continue
             }
             let id = ObjectIdentifier(p)
             if let b = velocity[id]?.data {
-                for i in 0..<n { b[i] = momentum * b[i] + g[i] + wd * x[i]; x[i] -= lr * b[i] }
+                for i in 0..<n { b[i] = momentum * b[i] + (g[i] * gs + wd * x[i]); x[i] -= lr * b[i] }
             } else {
                 let buf = Tensor(zeros: p.shape)
                 let b = buf.data
-                for i in 0..<n { b[i] = g[i] + wd * x[i]; x[i] -= lr * b[i] }
+                for i in 0..<n { b[i] = g[i] * gs + wd * x[i]; x[i] -= lr * b[i] }
                 velocity[id] = buf
             }
         }
