@@ -98,10 +98,9 @@ public final class Trainer {
         model.module.eval()
         defer { model.module.train() }
         return withNoGrad {
-            // BLAS re-packs the [ntoken, d] output weight for every product (for 350 rows,
-            // ~18% of evaluation), so the decoder scores several chunks' rows in one product,
-            // up to a training batch's worth (its scores buffer is then no larger).
-            let rowsPerProduct = max(outputRowsPerProduct, data.batchSize)
+            // BLAS packs the [ntoken, d] output weight again for every product, so the decoder
+            // scores several chunks' rows in one product (a chunk larger than that alone), up
+            // to a training batch's worth: its scores buffer is then no larger than training's.
             var state = model.initialState(batch: data.batchSize)
             var total = 0.0
             var features: [Tensor] = [], targets: [Int32] = []
@@ -113,7 +112,7 @@ public final class Trainer {
             }
             for i in data.chunkStarts(bptt: bptt) {
                 let (input, chunkTargets) = data.chunk(at: i, bptt: bptt)
-                if targets.count + chunkTargets.count > rowsPerProduct { scorePending() }
+                if targets.count + chunkTargets.count > outputRowsPerProduct { scorePending() }
                 let (h, next) = model.features(input, state)
                 state = next
                 features.append(h)
