@@ -93,8 +93,10 @@ public final class Trainer {
     static let outputRowsPerProduct = 700
 
     /// Mean loss per token over `data` (the example's `evaluate`: each chunk's loss weighted by
-    /// its length, divided by the number of predicted positions).
-    public static func evaluate(_ model: LanguageModel, _ data: BatchedStream, bptt: Int) -> Double {
+    /// its length, divided by the number of predicted positions). `progress` gets the chunks
+    /// done and the total after each chunk.
+    public static func evaluate(_ model: LanguageModel, _ data: BatchedStream, bptt: Int,
+                                progress: ((_ done: Int, _ total: Int) -> Void)? = nil) -> Double {
         model.module.eval()
         defer { model.module.train() }
         return withNoGrad {
@@ -110,13 +112,15 @@ public final class Trainer {
                 total += Double(targets.count) * Double(loss.item)
                 features.removeAll(); targets.removeAll()
             }
-            for i in data.chunkStarts(bptt: bptt) {
+            let starts = Array(data.chunkStarts(bptt: bptt))
+            for (n, i) in starts.enumerated() {
                 let (input, chunkTargets) = data.chunk(at: i, bptt: bptt)
                 if targets.count + chunkTargets.count > outputRowsPerProduct { scorePending() }
                 let (h, next) = model.features(input, state)
                 state = next
                 features.append(h)
                 targets += chunkTargets
+                progress?(n + 1, starts.count)
             }
             scorePending()
             return total / Double(max((data.rows - 1) * data.batchSize, 1))

@@ -27,6 +27,18 @@ enum Console {
         print("\r\u{1B}[K[\(bar)] \(done)/\(total) | \(Int(tokensPerSecond)) tok/s | ETA \(eta)", terminator: "")
         fflush(nil)
     }
+
+    /// A `progress` callback for `Trainer.evaluate` over chunks of `tokensPerChunk` tokens:
+    /// the bar with tokens/s and the time left, on a terminal only.
+    static func evaluationProgress(tokensPerChunk: Int) -> (Int, Int) -> Void {
+        let start = Date()
+        return { done, total in
+            guard done > 0 else { return }
+            let elapsed = Date().timeIntervalSince(start)
+            progress(done: done, total: total, tokensPerSecond: Double(done * tokensPerChunk) / elapsed,
+                     secondsLeft: elapsed / Double(done) * Double(total - done))
+        }
+    }
 }
 
 /// Set by Ctrl-C during training; the loop stops at the next batch.

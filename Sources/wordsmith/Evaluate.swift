@@ -45,8 +45,9 @@ struct Evaluate: ParsableCommand {
             throw UserError("checkpoint '\(checkpoint)' was trained on another vocabulary than \(data) (same size, different words); evaluate it on the corpus it was trained on")
         }
         for (name, stream) in [("valid", corpus.valid), ("test", corpus.test)] {
-            let loss = Trainer.evaluate(ckpt.model, BatchedStream(stream, batchSize: batchSize), bptt: bptt)
-            print(String(format: "| %@ loss %5.2f | %@ ppl %8.2f", name, loss, name, exp(loss)))
+            let loss = Trainer.evaluate(ckpt.model, BatchedStream(stream, batchSize: batchSize), bptt: bptt,
+                                        progress: Console.evaluationProgress(tokensPerChunk: bptt * batchSize))
+            Console.line(String(format: "| %@ loss %5.2f | %@ ppl %8.2f", name, loss, name, exp(loss)))
         }
         if let path = sentenceLogProbs {
             let eos = corpus.vocabulary.id(Vocabulary.endOfSentence) ?? -1

@@ -124,7 +124,8 @@ struct Train: ParsableCommand {
                 Console.line("Exiting from training early")
                 break
             }
-            let validLoss = Trainer.evaluate(lm, valid, bptt: bptt)
+            let validLoss = Trainer.evaluate(lm, valid, bptt: bptt,
+                                             progress: Console.evaluationProgress(tokensPerChunk: bptt * valid.batchSize))
             Console.line(String(repeating: "-", count: 89))
             Console.line(String(format: "| end of epoch %3d | time: %5.2fs | valid loss %5.2f | valid ppl %8.2f",
                                 epoch, Date().timeIntervalSince(epochStart), validLoss, exp(validLoss)))
@@ -142,7 +143,8 @@ struct Train: ParsableCommand {
 
         guard best != nil else { throw UserError("training stopped before the first epoch finished; nothing was saved") }
         let bestModel = try Checkpoint.load(from: saveURL).model
-        let testLoss = Trainer.evaluate(bestModel, test, bptt: bptt)
+        let testLoss = Trainer.evaluate(bestModel, test, bptt: bptt,
+                                        progress: Console.evaluationProgress(tokensPerChunk: bptt * test.batchSize))
         Console.line(String(repeating: "=", count: 89))
         Console.line(String(format: "| End of training | test loss %5.2f | test ppl %8.2f", testLoss, exp(testLoss)))
         Console.line(String(repeating: "=", count: 89))

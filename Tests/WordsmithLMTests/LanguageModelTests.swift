@@ -108,7 +108,9 @@ struct LanguageModelTests {
         let stream = (0..<4_000).map { _ in Int32(g.int(below: 37)) }
         let data = BatchedStream(stream, batchSize: 10)
         let model = tinyModel(kind, vocabulary: 37)
-        let grouped = Trainer.evaluate(model, data, bptt: 35)
+        var reports: [[Int]] = []
+        let grouped = Trainer.evaluate(model, data, bptt: 35) { reports.append([$0, $1]) }
+        #expect(reports == (1...12).map { [$0, 12] })
         model.module.eval()
         let reference = withNoGrad {
             var state = model.initialState(batch: 10), total = 0.0
