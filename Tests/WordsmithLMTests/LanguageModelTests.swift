@@ -211,6 +211,28 @@ struct LargeVocabularyTests {
         }
     }
 
+    /// Without a gradient the fused op walks the classes in cache-sized blocks on each core
+    /// (online softmax) instead of holding all the scores: the same loss as the separate ops,
+    /// with label smoothing, ignored rows, no bias, and a large row score in a later block.
+    @Test(arguments: [(300, Float(0), true), (300, 0.1, true), (1, 0, true), (300, 0, false)])
+    func evaluationLossInBlocksEqualsSeparateOps(rows: Int, smoothing: Float, withBias: Bool) {
+        let g = Generator(seed: 9)
+        let hidden = 24, classes = 5_003  // 300 rows: blocks of 864 classes, two per core and a tail
+        let x = Tensor.uniform([rows, hidden], low: -1, high: 1, generator: g)
+        let w = Tensor.uniform([classes, hidden], low: -0.5, high: 0.5, generator: g)
+        w.data[4_000 * hidden] = 40  // row 0 scores ~40 at class 4,000: the running max moves
+        x.data[0] = 1
+        let b = withBias ? Tensor.uniform([classes], low: -0.5, high: 0.5, generator: g) : nil
+        var targets = (0..<rows).map { _ in Int32(g.int(below: classes)) }
+        if rows > 2 { targets[2] = -100 }
+        let blocked = withNoGrad {
+            linearCrossEntropy(x, weight: w, bias: b, targets: targets, ignoreIndex: -100, labelSmoothing: smoothing)
+        }
+        let plain = crossEntropy(linear(x, weight: w, bias: b), targets: targets, ignoreIndex: -100,
+                                 labelSmoothing: smoothing)
+        #expect(abs(blocked.item - plain.item) < 1e-5 * max(1, abs(plain.item)), "\(blocked.item) vs \(plain.item)")
+    }
+
     @Test func stableOver33kClassesWithExtremeLogits() {
         let classes = 33_278, rows = 3
         let g = Generator(seed: 4)
