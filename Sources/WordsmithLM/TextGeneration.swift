@@ -22,8 +22,9 @@ public struct Sampler {
     /// kernel (fresh 33,278-element arrays for every word page-faulted each time); top-k and
     /// top-p then narrow the candidates, most likely first.
     public func sample(_ scores: UnsafePointer<Float>, count n: Int, generator: Generator) -> Int32 {
-        let scratch = Tensor(zeros: [n])
-        let p = scratch.data, inverse = 1 / max(temperature, 1e-6)
+        let scratch = Storage(count: n, zeroed: false)  // every element written below
+        defer { withExtendedLifetime(scratch) {} }  // p points into it until the draw
+        let p = scratch.base, inverse = 1 / max(temperature, 1e-6)
         for i in 0..<n { p[i] = scores[i] * inverse }
         let total = VectorMath.expShifted(p, p, count: n, shift: -VectorMath.max(p, count: n))
         func mass(_ ids: [Int]) -> Double { ids.reduce(0) { $0 + Double(p[$1]) } }

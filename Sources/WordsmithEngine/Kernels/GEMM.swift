@@ -68,11 +68,10 @@ public enum GEMM {
         let alongM = m >= n
         let length = alongM ? m : n
         let parts = min(Parallel.coreCount, max(1, length / 16))
-        @Sendable func edge(_ p: Int) -> Int { p == parts ? length : min(length, (length * p / parts + 8) / 16 * 16) }
         let operands = UncheckedSendable((a, b, c))
         DispatchQueue.concurrentPerform(iterations: parts) { p in
             let (a, b, c) = operands.value
-            let lo = edge(p), hi = edge(p + 1)
+            let lo = blockEdge(p, of: parts, length: length), hi = blockEdge(p + 1, of: parts, length: length)
             guard lo < hi else { return }
             if alongM {  // rows lo..<hi of op(A) and of C
                 call(blas, transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
@@ -84,6 +83,12 @@ public enum GEMM {
                      beta: beta, c: c + lo, ldc: ldc)
             }
         }
+    }
+
+    /// Where block `p` of `parts` near-equal blocks of `0..<length` starts (`p == parts`: the
+    /// end), at a multiple of 16: whole micro-kernel tiles and vector widths.
+    static func blockEdge(_ p: Int, of parts: Int, length: Int) -> Int {
+        p == parts ? length : min(length, (length * p / parts + 8) / 16 * 16)
     }
 
     /// One BLAS call: `sgemm`, or `sgemv` for a single row (a generation step), where sgemm

@@ -23,10 +23,10 @@ public func crossEntropy(_ logits: Tensor, targets: [Int32], ignoreIndex: Int32?
 /// for 700 tokens over WikiText-2's 33,278 words).
 ///
 /// Fusing saves full passes over those scores: the product starts from the bias, each row's
-/// max and exp-sum are taken while it is in cache, and backward turns the scores into their gradient in place (no
-/// zero-filled gradient buffer), sums the bias gradient in the same pass, then runs the two
-/// matrix products from it. The scores are never exposed, so overwriting them is safe.
-/// When no gradient is wanted (evaluation) the scores are never all held at once: see
+/// max and exp-sum are taken while it is in cache, and backward turns the scores into their
+/// gradient in place (no zero-filled gradient buffer), sums the bias gradient in the same
+/// pass, then runs the two matrix products from it. The scores are never exposed, so
+/// overwriting them is safe. When no gradient is wanted (evaluation) the scores are never all held at once: see
 /// `CrossEntropyRows.forwardInBlocks`.
 /// x [N, in], weight [V, in], bias [V] -> scalar mean loss (same options as `crossEntropy`).
 public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor?, targets: [Int32],
@@ -44,16 +44,8 @@ public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor?, targe
     }
     let scores = Storage(count: n * v, zeroed: false)
     let lse = Storage(count: n, zeroed: false)
-    if let bias {
-        // Start every row at the bias and add the product onto it (beta 1). With beta 0
-        // OpenBLAS first zeroes the scores in a pass of its own; this way that pass writes the
-        // bias instead, and no later pass has to add it.
-        Parallel.forEachChunk(n, costPerItem: v) { r in
-            for i in r { (scores.base + i * v).update(from: bias.data, count: v) }
-        }
-    }
-    GEMM.sgemm(transA: false, transB: true, m: n, n: v, k: inF, a: x.data, lda: inF, b: weight.data, ldb: inF,
-               beta: bias == nil ? 0 : 1, c: scores.base, ldc: v)
+    linearScores(x.data, rows: n, features: inF, weight: weight.data, bias: bias?.data, into: scores.base,
+                 columns: 0..<v)
     let out = Tensor(scalar: rows.forward(scores.base, logSumExp: lse.base))
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     return out.recording("linear_cross_entropy", inputs) { _, g in
@@ -70,6 +62,25 @@ public func linearCrossEntropy(_ x: Tensor, weight: Tensor, bias: Tensor?, targe
                        b: x.data, ldb: inF, beta: 1, c: weight.gradBuffer(), ldc: inF)
         }
     }
+}
+
+/// scores[rows, columns.count] = x · weight[columns]ᵀ + bias[columns]. The product starts
+/// from the bias and adds onto it (beta 1): with beta 0 OpenBLAS first zeroes the scores in a
+/// pass of its own; this way that pass writes the bias instead, and no later pass adds it.
+/// `serial` keeps the product on the calling thread (the caller already splits the work).
+private func linearScores(_ x: UnsafePointer<Float>, rows: Int, features: Int, weight: UnsafePointer<Float>,
+                          bias: UnsafePointer<Float>?, into scores: UnsafeMutablePointer<Float>,
+                          columns: Range<Int>, serial: Bool = false) {
+    let width = columns.count
+    if let bias {
+        let fill = { (r: Range<Int>) in
+            for i in r { (scores + i * width).update(from: bias + columns.lowerBound, count: width) }
+        }
+        if serial { fill(0..<rows) } else { Parallel.forEachChunk(rows, costPerItem: width, fill) }
+    }
+    GEMM.sgemm(transA: false, transB: true, m: rows, n: width, k: features, a: x, lda: features,
+               b: weight + columns.lowerBound * features, ldb: features, beta: bias == nil ? 0 : 1,
+               c: scores, ldc: width, serial: serial)
 }
 
 /// The row-wise work of cross-entropy over [count, classes] scores, shared by the plain and
@@ -102,26 +113,32 @@ struct CrossEntropyRows: Sendable {
     /// Mean loss over the counted rows (NaN when none count); stores each row's log-sum-exp
     /// in `logSumExp`.
     func forward(_ scores: UnsafePointer<Float>, logSumExp: UnsafeMutablePointer<Float>) -> Float {
-        let c = classes, e = Double(labelSmoothing)
-        let rowLoss = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
-        defer { rowLoss.deallocate() }
+        let c = classes
+        let losses = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+        defer { losses.deallocate() }
         Parallel.forEachChunk(count, costPerItem: c * 4) { r in
             for i in r {
                 let row = scores + i * c
                 let t = targets[i]
-                if t == ignoreIndex { rowLoss[i] = 0; logSumExp[i] = 0; continue }
+                if t == ignoreIndex { losses[i] = 0; logSumExp[i] = 0; continue }
                 let m = ws_row_max(row, Int32(c))
                 let logZ = Double(m) + Foundation.log(ws_exp_sum(row, -m, Int32(c)))
                 logSumExp[i] = Float(logZ)
-                var loss = (1 - e) * (logZ - Double(row[Int(t)]))
-                if e > 0 { loss += e * (logZ - VectorMath.sum(row, count: c) / Double(c)) }
-                rowLoss[i] = loss
+                losses[i] = rowLoss(logZ: logZ, targetScore: row[Int(t)], scoreSum: VectorMath.sum(row, count: c))
             }
         }
         guard counted > 0 else { return .nan }
         var total = 0.0
-        for i in 0..<count where targets[i] != ignoreIndex { total += rowLoss[i] }
+        for i in 0..<count where targets[i] != ignoreIndex { total += losses[i] }
         return Float(total / Double(counted))
+    }
+
+    /// One row's loss from its log-sum-exp: `(1-e) (logZ - s_target) + e (logZ - mean_c s_c)`
+    /// (the sum of the row's scores is only taken with label smoothing).
+    func rowLoss(logZ: Double, targetScore: Float, scoreSum: @autoclosure () -> Double) -> Double {
+        let e = Double(labelSmoothing)
+        let loss = (1 - e) * (logZ - Double(targetScore))
+        return e > 0 ? loss + e * (logZ - scoreSum() / Double(classes)) : loss
     }
 
     /// The loss of `forward` for scores `x · weightᵀ + bias` (x [count, features], weight
@@ -148,20 +165,15 @@ struct CrossEntropyRows: Sendable {
         targetScore.initialize(repeating: 0, count: max(n, 1))
         Parallel.forEachIndexedChunk(parts, costPerItem: 1 << 20) { _, partRange in
             for part in partRange {
-                // Edges at multiples of 16 columns, as the products split over the cores.
-                let lo = part == 0 ? 0 : (c * part / parts + 8) / 16 * 16
-                let hi = part == parts - 1 ? c : (c * (part + 1) / parts + 8) / 16 * 16
+                let lo = GEMM.blockEdge(part, of: parts, length: c), hi = GEMM.blockEdge(part + 1, of: parts, length: c)
                 let block = Storage(count: n * blockColumns, zeroed: false)
+                defer { withExtendedLifetime(block) {} }  // written through its base pointer below
                 let m = runMax + part * n, z = runSum + part * n, total = rowTotal + part * n
                 var start = lo
                 while start < hi {
                     let width = min(blockColumns, hi - start), b = block.base
-                    if let bias {
-                        for i in 0..<n { (b + i * width).update(from: bias + start, count: width) }
-                    }
-                    GEMM.sgemm(transA: false, transB: true, m: n, n: width, k: features, a: x, lda: features,
-                               b: weight + start * features, ldb: features, beta: bias == nil ? 0 : 1,
-                               c: b, ldc: width, serial: true)
+                    linearScores(x, rows: n, features: features, weight: weight, bias: bias, into: b,
+                                 columns: start..<(start + width), serial: true)
                     for i in 0..<n where targets[i] != ignoreIndex {
                         let row = b + i * width
                         let blockMax = ws_row_max(row, Int32(width))
@@ -188,9 +200,7 @@ struct CrossEntropyRows: Sendable {
                 z += runSum[p * n + i] * Foundation.exp(Double(runMax[p * n + i]) - Double(top))
                 sum += rowTotal[p * n + i]
             }
-            let logZ = Double(top) + Foundation.log(z)
-            loss += (1 - e) * (logZ - Double(targetScore[i]))
-            if e > 0 { loss += e * (logZ - sum / Double(c)) }
+            loss += rowLoss(logZ: Double(top) + Foundation.log(z), targetScore: targetScore[i], scoreSum: sum)
         }
         return Float(loss / Double(counted))
     }
