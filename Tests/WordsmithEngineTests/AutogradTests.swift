@@ -20,6 +20,34 @@ struct AutogradTests {
         y.sum().backward()
         // d/dw of sum(w @ e): every row gets e = [5,6]; plus the embedding row 2 gets colsum(w) = [9,12].
         expectValues(w.grad!, [5, 6, 5, 6, 5 + 9, 6 + 12])
+        #expect(w.gradientRows == nil)  // the decoder's dense gradient came first
+    }
+
+    /// An embedding table's gradient records the rows a lookup touched (sorted, unique) and
+    /// is zero elsewhere; more lookups add rows; any other gradient makes it dense; after
+    /// `zeroGrad` the reused buffer holds no trace of the previous rows.
+    @Test func embeddingGradientIsRowSparseUntilADenseWrite() {
+        let w = Tensor(shape: [6, 2], values: (0..<12).map(Float.init), requiresGrad: true)
+        let scale = Tensor(shape: [4, 2], values: [1, 2, 3, 4, 5, 6, 7, 8])
+        (embedding(w, IndexTensor(shape: [4], values: [4, 1, 4, 0] as [Int32])) * scale).sum().backward()
+        #expect(w.gradientRows == [0, 1, 4])
+        expectValues(w.grad!, [7, 8, 3, 4, 0, 0, 0, 0, 1 + 5, 2 + 6, 0, 0])
+        embedding(w, IndexTensor(shape: [1], values: [5] as [Int32])).sum().backward()
+        #expect(w.gradientRows == [0, 1, 4, 5])
+        expectValues(w.grad!, [7, 8, 3, 4, 0, 0, 0, 0, 6, 8, 1, 1])
+
+        w.zeroGrad()
+        #expect(w.grad == nil && w.gradientRows == nil)
+        embedding(w, IndexTensor(shape: [2], values: [2, 2] as [Int32])).sum().backward()
+        #expect(w.gradientRows == [2])
+        expectValues(w.grad!, [0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0])
+
+        (w * 3).sum().backward()
+        #expect(w.gradientRows == nil)
+        expectValues(w.grad!, [3, 3, 3, 3, 5, 5, 3, 3, 3, 3, 3, 3])
+        embedding(w, IndexTensor(shape: [1], values: [0] as [Int32])).sum().backward()
+        #expect(w.gradientRows == nil)
+        expectValues(w.grad!, [4, 4, 3, 3, 5, 5, 3, 3, 3, 3, 3, 3])
     }
 
     @Test func noGradModeRecordsNothing() {

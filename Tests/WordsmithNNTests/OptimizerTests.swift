@@ -87,6 +87,34 @@ struct OptimizerTests {
         #expect(b.grad!.scalars == grads)
     }
 
+    /// SGD and the gradient norm over a row-sparse embedding gradient (only the looked-up
+    /// rows) give bit for bit the update of the same gradient made dense, step after step.
+    @Test func sparseEmbeddingUpdateEqualsDense() {
+        let (rows, dim) = (1_000, 20), g = Generator(seed: 5)
+        let start = (0..<rows * dim).map { _ in g.normal() }
+        let sparse = Tensor(shape: [rows, dim], values: start, requiresGrad: true)
+        let dense = Tensor(shape: [rows, dim], values: start, requiresGrad: true)
+        let optSparse = SGD(parameters: [sparse], learningRate: 20), optDense = SGD(parameters: [dense], learningRate: 20)
+        for _ in 0..<3 {
+            let ids = IndexTensor(shape: [64], values: (0..<64).map { _ in Int32(g.int(below: 200) * 5) })
+            let upstream = Tensor(shape: [64, dim], values: (0..<64 * dim).map { _ in g.normal() })
+            (embedding(sparse, ids) * upstream).sum().backward()
+            ((embedding(dense, ids) * upstream).sum() + (dense * 0).sum()).backward()  // a dense write
+            #expect(sparse.gradientRows == Array(Set(ids.values)).sorted())
+            #expect(dense.gradientRows == nil)
+            #expect(sparse.grad!.scalars == dense.grad!.scalars)
+            let normSparse = gradNorm([sparse]), normDense = gradNorm([dense])
+            #expect(abs(normSparse - normDense) <= 1e-6 * normDense)
+            let gs = clipScale(norm: normDense, maxNorm: 0.25)
+            optSparse.step(gradientScale: gs)
+            optDense.step(gradientScale: gs)
+            #expect(sparse.scalars == dense.scalars)
+            sparse.zeroGrad()
+            dense.zeroGrad()
+        }
+        #expect(sparse.scalars != start)
+    }
+
     /// The vector kernel (vector body and padded tail) rounds exactly as Adam's scalar formula,
     /// with and without decoupled weight decay, over several steps.
     @Test(arguments: [false, true])

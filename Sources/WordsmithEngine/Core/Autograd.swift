@@ -75,7 +75,7 @@ extension Tensor {
             if let g = t.gradStorage { fn.backward(t, g.base) }
             // Free the intermediate gradient and the graph behind it; a freed intermediate
             // used again later acts as a constant (as if detached).
-            t.gradStorage = nil
+            t.releaseGradient()
             t.gradFn = nil
             t.requiresGrad = false
         }

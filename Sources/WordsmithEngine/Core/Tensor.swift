@@ -15,6 +15,13 @@ public final class Tensor {
     var gradFn: GradFn?
     /// The accumulated gradient, same shape as the tensor, allocated on first use.
     var gradStorage: Storage?
+    /// The rows (first-dimension slices) outside which the gradient is zero, sorted and unique,
+    /// while only row scatters (embedding lookups) have written it; nil once anything else
+    /// writes it, or when there is no gradient. See `gradientRows`.
+    var gradRows: [Int32]?
+    /// A zero-filled buffer kept from a row-sparse gradient that `zeroGrad` cleared (only its
+    /// rows needed zeroing), for the next gradient to start from.
+    var spareGradStorage: Storage?
 
     /// Wraps an existing storage (views share it).
     public init(shape: [Int], storage: Storage, offset: Int = 0, requiresGrad: Bool = false) {
@@ -90,16 +97,65 @@ public final class Tensor {
         gradStorage.map { Tensor(shape: shape, storage: $0) }
     }
 
+    /// The rows of the gradient that may be non-zero when it is row-sparse, sorted and unique;
+    /// nil when the gradient is dense (or absent). An embedding table's gradient is: a batch
+    /// looks up a few hundred of its tens of thousands of rows, so the optimizer, the gradient
+    /// norm and `zeroGrad` visit only those rows (PyTorch's `Embedding(sparse=True)`, without
+    /// a separate sparse tensor type: `grad` stays a dense tensor, zero outside these rows).
+    public var gradientRows: [Int32]? { gradRows }
+
+    /// Elements per row (first-dimension slice), the span of one index in `gradientRows`.
+    public var rowWidth: Int { rank > 0 && shape[0] > 0 ? count / shape[0] : count }
+
     /// Forget the gradient (as `optimizer.zero_grad(set_to_none=True)`).
-    public func zeroGrad() { gradStorage = nil }
+    public func zeroGrad() {
+        if let rows = gradRows, let g = gradStorage {
+            // Zero the rows written and keep the buffer: all-zero again without a full pass.
+            for r in rows { (g.base + Int(r) * rowWidth).update(repeating: 0, count: rowWidth) }
+            spareGradStorage = g
+        }
+        releaseGradient()
+    }
+
+    /// Drops the gradient (and its row set) without keeping the buffer.
+    func releaseGradient() {
+        gradStorage = nil
+        gradRows = nil
+    }
 
     /// Zero-initialized gradient buffer of this tensor's shape, created on first use;
-    /// backward functions accumulate (+=) into it.
+    /// backward functions accumulate (+=) into it. The gradient is dense from then on.
     func gradBuffer() -> UnsafeMutablePointer<Float> {
-        if let g = gradStorage { return g.base }
-        let g = Storage(count: count)
+        gradRows = nil
+        return gradStorageCreatingIfNeeded().base
+    }
+
+    /// The gradient buffer for a backward that adds only into rows `rows` (first-dimension
+    /// slices, any order, repeats allowed): the gradient stays row-sparse if it was absent or
+    /// row-sparse, and stays dense if it was dense.
+    func gradBuffer(addingToRows rows: [Int32]) -> UnsafeMutablePointer<Float> {
+        let wasDense = gradStorage != nil && gradRows == nil
+        let base = gradStorageCreatingIfNeeded().base
+        if !wasDense { gradRows = Self.sortedUnion(gradRows ?? [], rows) }
+        return base
+    }
+
+    private func gradStorageCreatingIfNeeded() -> Storage {
+        if let g = gradStorage { return g }
+        let g = spareGradStorage ?? Storage(count: count)
+        spareGradStorage = nil
         gradStorage = g
-        return g.base
+        return g
+    }
+
+    /// The sorted, unique union of a sorted unique list and any list.
+    static func sortedUnion(_ sorted: [Int32], _ more: [Int32]) -> [Int32] {
+        var all = sorted + more
+        all.sort()
+        var unique: [Int32] = []
+        unique.reserveCapacity(all.count)
+        for r in all where unique.last != r { unique.append(r) }
+        return unique
     }
 
     /// Marks a leaf tensor as a parameter whose gradient is wanted.

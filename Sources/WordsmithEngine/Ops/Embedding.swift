@@ -12,7 +12,7 @@ public func embedding(_ weight: Tensor, indices: [Int32], indexShape: [Int]) -> 
         (out.data + i * dim).update(from: weight.data + Int(id) * dim, count: dim)
     }
     return out.recording("embedding", [weight]) { _, g in
-        let gw = weight.gradBuffer()
+        let gw = weight.gradBuffer(addingToRows: indices)
         for (i, id) in indices.enumerated() {
             let dst = gw + Int(id) * dim, src = g + i * dim
             for k in 0..<dim { dst[k] += src[k] }

@@ -43,6 +43,10 @@ public func gradNorm(_ parameters: [Tensor]) -> Float {
     defer { partial.deallocate() }
     for p in parameters {
         guard let g = p.grad?.data else { continue }
+        if let rows = p.gradientRows {  // an embedding's: zero outside a batch's rows
+            for r in rows { total += VectorMath.sumOfSquares(g + Int(r) * p.rowWidth, count: p.rowWidth) }
+            continue
+        }
         partial.initialize(repeating: 0, count: Parallel.coreCount)
         Parallel.forEachIndexedChunk(p.count) { chunk, r in
             partial[chunk] = VectorMath.sumOfSquares(g + r.lowerBound, count: r.count)

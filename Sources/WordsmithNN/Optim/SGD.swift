@@ -20,6 +20,12 @@ public final class SGD: Optimizer {
         for p in parameters {
             guard let gt = p.grad else { continue }
             let x = p.data, g = gt.data, n = p.count, lr = learningRate, wd = weightDecay
+            if momentum == 0, wd == 0, let rows = p.gradientRows {
+                // A row-sparse gradient (an embedding's) leaves the other rows unchanged.
+                let w = p.rowWidth
+                for r in rows { VectorMath.axpy(-lr, g + Int(r) * w, scaledBy: gs, x + Int(r) * w, count: w) }
+                continue
+            }
             if momentum == 0 {
                 // p = p·(1 - lr·wd) - lr·(g·gs): one memory-bound pass, split over the cores.
                 Parallel.forEachChunk(n, costPerItem: 3) { r in
