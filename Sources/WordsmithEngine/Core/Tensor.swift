@@ -17,8 +17,11 @@ public final class Tensor {
     var gradStorage: Storage?
     /// The rows (first-dimension slices) outside which the gradient is zero, sorted and unique,
     /// while only row scatters (embedding lookups) have written it; nil once anything else
-    /// writes it, or when there is no gradient. See `gradientRows`.
-    var gradRows: [Int32]?
+    /// writes it, or when there is no gradient. An embedding table's gradient is row-sparse: a
+    /// batch looks up a few hundred of its tens of thousands of rows, so the optimizer, the
+    /// gradient norm and `zeroGrad` visit only those rows (PyTorch's `Embedding(sparse=True)`,
+    /// without a separate sparse tensor type: `grad` stays a dense tensor, zero elsewhere).
+    public internal(set) var gradientRows: [Int32]?
     /// A zero-filled buffer kept from a row-sparse gradient that `zeroGrad` cleared (only its
     /// rows needed zeroing), for the next gradient to start from.
     var spareGradStorage: Storage?
@@ -97,21 +100,15 @@ public final class Tensor {
         gradStorage.map { Tensor(shape: shape, storage: $0) }
     }
 
-    /// The rows of the gradient that may be non-zero when it is row-sparse, sorted and unique;
-    /// nil when the gradient is dense (or absent). An embedding table's gradient is: a batch
-    /// looks up a few hundred of its tens of thousands of rows, so the optimizer, the gradient
-    /// norm and `zeroGrad` visit only those rows (PyTorch's `Embedding(sparse=True)`, without
-    /// a separate sparse tensor type: `grad` stays a dense tensor, zero outside these rows).
-    public var gradientRows: [Int32]? { gradRows }
-
     /// Elements per row (first-dimension slice), the span of one index in `gradientRows`.
     public var rowWidth: Int { rank > 0 && shape[0] > 0 ? count / shape[0] : count }
 
     /// Forget the gradient (as `optimizer.zero_grad(set_to_none=True)`).
     public func zeroGrad() {
-        if let rows = gradRows, let g = gradStorage {
+        if let rows = gradientRows, let g = gradStorage {
             // Zero the rows written and keep the buffer: all-zero again without a full pass.
-            for r in rows { (g.base + Int(r) * rowWidth).update(repeating: 0, count: rowWidth) }
+            let width = rowWidth
+            for r in rows { (g.base + Int(r) * width).update(repeating: 0, count: width) }
             spareGradStorage = g
         }
         releaseGradient()
@@ -120,13 +117,13 @@ public final class Tensor {
     /// Drops the gradient (and its row set) without keeping the buffer.
     func releaseGradient() {
         gradStorage = nil
-        gradRows = nil
+        gradientRows = nil
     }
 
     /// Zero-initialized gradient buffer of this tensor's shape, created on first use;
     /// backward functions accumulate (+=) into it. The gradient is dense from then on.
     func gradBuffer() -> UnsafeMutablePointer<Float> {
-        gradRows = nil
+        gradientRows = nil
         return gradStorageCreatingIfNeeded().base
     }
 
@@ -134,9 +131,9 @@ public final class Tensor {
     /// slices, any order, repeats allowed): the gradient stays row-sparse if it was absent or
     /// row-sparse, and stays dense if it was dense.
     func gradBuffer(addingToRows rows: [Int32]) -> UnsafeMutablePointer<Float> {
-        let wasDense = gradStorage != nil && gradRows == nil
+        let wasDense = gradStorage != nil && gradientRows == nil
         let base = gradStorageCreatingIfNeeded().base
-        if !wasDense { gradRows = Self.sortedUnion(gradRows ?? [], rows) }
+        if !wasDense { gradientRows = Self.sortedUnion(gradientRows ?? [], rows) }
         return base
     }
 

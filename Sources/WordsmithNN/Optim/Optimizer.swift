@@ -44,7 +44,8 @@ public func gradNorm(_ parameters: [Tensor]) -> Float {
     for p in parameters {
         guard let g = p.grad?.data else { continue }
         if let rows = p.gradientRows {  // an embedding's: zero outside a batch's rows
-            for r in rows { total += VectorMath.sumOfSquares(g + Int(r) * p.rowWidth, count: p.rowWidth) }
+            let width = p.rowWidth
+            for r in rows { total += VectorMath.sumOfSquares(g + Int(r) * width, count: width) }
             continue
         }
         partial.initialize(repeating: 0, count: Parallel.coreCount)
