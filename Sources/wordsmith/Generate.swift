@@ -69,7 +69,8 @@ struct Generate: ParsableCommand {
         }
     }
 
-    /// The prompt as ids; unknown words become `<unk>` when the vocabulary has it, else an error.
+    /// The prompt as ids; unknown words become `<unk>` when the vocabulary has it (with a
+    /// warning, since the model then sees less than the user typed), else an error.
     func promptTokens(_ ckpt: Checkpoint) throws -> [Int32] {
         guard let prompt, !prompt.isEmpty else { return [] }
         let pieces: [String] = ckpt.tokenizer == .word
@@ -77,14 +78,16 @@ struct Generate: ParsableCommand {
             : prompt.filter { !$0.isWhitespace }.map(String.init)
         var ids: [Int32] = []
         var unknown: [String] = []
+        let unk = ckpt.vocabulary.id(Vocabulary.unknown)
         for p in pieces {
             if let id = ckpt.vocabulary.id(p) { ids.append(id) }
-            else if let unk = ckpt.vocabulary.id(Vocabulary.unknown) { ids.append(unk) }
-            else { unknown.append(p) }
+            else { unknown.append(p); if let unk { ids.append(unk) } }
         }
-        if !unknown.isEmpty {
-            throw UserError("prompt word\(unknown.count > 1 ? "s" : "") not in the model's vocabulary: \(unknown.map { "'\($0)'" }.joined(separator: ", ")); use words from the training corpus")
-        }
+        guard !unknown.isEmpty else { return ids }
+        let message = "prompt word\(unknown.count > 1 ? "s" : "") not in the model's vocabulary: "
+            + unknown.map { "'\($0)'" }.joined(separator: ", ")
+        guard unk != nil else { throw UserError(message + "; use words from the training corpus") }
+        Console.info("Warning: \(message); read as \(Vocabulary.unknown)")
         return ids
     }
 }

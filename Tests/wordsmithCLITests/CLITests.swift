@@ -114,6 +114,20 @@ struct CLITests {
         try expectFailure(["evaluate", "--checkpoint", save, "--data", other.path], mentions: "vocabulary")
     }
 
+    /// With `<unk>` in the vocabulary (as in WikiText-2) an unknown prompt word is read as
+    /// `<unk>`, and the user is told so on stderr.
+    @Test func unknownPromptWordIsReadAsUnkWithAWarning() throws {
+        let dir = try CLI.corpus(String(repeating: "the cat sat on the <unk> . the dog sat on the log .\n", count: 30))
+        let save = dir.appendingPathComponent("m.safetensors").path
+        let train = try CLI.run(["train", "--data", dir.path, "--emsize", "8", "--nhid", "8", "--batch-size", "4",
+                                 "--bptt", "6", "--epochs", "1", "--save", save])
+        #expect(train.status == 0, "\(train.output)")
+        let gen = try CLI.run(["generate", "--checkpoint", save, "--words", "5", "--prompt", "the zebra sat on a"])
+        #expect(gen.status == 0, "\(gen.output)")
+        #expect(gen.stdout.hasPrefix("the zebra sat on a "))
+        #expect(gen.stderr.contains("Warning: prompt words not in the model's vocabulary: 'zebra', 'a'; read as <unk>"), "\(gen.stderr)")
+    }
+
     @Test func dataErrors() throws {
         try expectFailure(["train", "--data", "/nonexistent/folder"], mentions: "does not exist")
         let dir = try CLI.corpus()
