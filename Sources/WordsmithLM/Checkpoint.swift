@@ -11,6 +11,8 @@ import WordsmithNN
 /// | `wordsmith.config`      | the model config as JSON (`LanguageModelConfig`)  |
 /// | `wordsmith.vocabulary`  | the vocabulary as a JSON array of tokens, by id   |
 /// | `wordsmith.tokenizer`   | `word` or `char`                                  |
+/// | `wordsmith.training`    | where training stands, as JSON (`TrainingState`); |
+/// |                         | written by `wordsmith train`, read by `--resume`  |
 ///
 /// A file without this metadata (a PyTorch `state_dict` saved with `safetensors`) can still
 /// be loaded by giving the vocabulary (from the corpus) and the model kind.
@@ -18,11 +20,31 @@ public struct Checkpoint {
     public var model: LanguageModel
     public var vocabulary: Vocabulary
     public var tokenizer: Tokenizer
+    /// Set when the file was saved by a training run, so that the run can be resumed.
+    public var training: TrainingState?
 
-    public init(model: LanguageModel, vocabulary: Vocabulary, tokenizer: Tokenizer) {
+    /// Where a training run stood when it saved these weights (its best epoch so far).
+    public struct TrainingState: Codable, Equatable, Sendable {
+        /// Epochs completed, counting from the run's start.
+        public var epoch: Int
+        /// The learning rate for the next epoch.
+        public var learningRate: Float
+        /// The validation loss of these weights (the best so far): later epochs anneal the
+        /// learning rate unless they beat it.
+        public var validLoss: Double
+
+        public init(epoch: Int, learningRate: Float, validLoss: Double) {
+            self.epoch = epoch
+            self.learningRate = learningRate
+            self.validLoss = validLoss
+        }
+    }
+
+    public init(model: LanguageModel, vocabulary: Vocabulary, tokenizer: Tokenizer, training: TrainingState? = nil) {
         self.model = model
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
+        self.training = training
     }
 
     public enum LoadError: Error, CustomStringConvertible {
@@ -48,18 +70,23 @@ public struct Checkpoint {
         encoder.outputFormatting = .sortedKeys
         let config = String(decoding: try encoder.encode(model.config), as: UTF8.self)
         let vocab = String(decoding: try JSONEncoder().encode(vocabulary.words), as: UTF8.self)
-        try model.module.safetensors(metadata: [
+        var metadata = [
             "format": "pt",
             "wordsmith.config": config,
             "wordsmith.vocabulary": vocab,
             "wordsmith.tokenizer": tokenizer.rawValue,
-        ]).write(to: url)
+        ]
+        if let training { metadata["wordsmith.training"] = String(decoding: try encoder.encode(training), as: UTF8.self) }
+        try model.module.safetensors(metadata: metadata).write(to: url)
     }
 
     /// Loads a checkpoint. `corpusVocabulary` is used when the file has none (and must agree
-    /// in size when it has one); `kind` names the model when it cannot be read from metadata.
-    public static func load(from url: URL, corpusVocabulary: Vocabulary? = nil, kind: String? = nil, nhead: Int = 2) throws -> Checkpoint {
-        try load(file: read(url), path: url.path, corpusVocabulary: corpusVocabulary, kind: kind, nhead: nhead)
+    /// in size when it has one); `kind` names the model when it cannot be read from metadata;
+    /// `generator` draws the model's dropout masks (when it trains on).
+    public static func load(from url: URL, corpusVocabulary: Vocabulary? = nil, kind: String? = nil, nhead: Int = 2,
+                            generator: Generator = Generator(seed: 0)) throws -> Checkpoint {
+        try load(file: read(url), path: url.path, corpusVocabulary: corpusVocabulary, kind: kind, nhead: nhead,
+                 generator: generator)
     }
 
     /// Reads and validates the safetensors file of a checkpoint.
@@ -75,7 +102,7 @@ public struct Checkpoint {
 
     /// Builds the model from a file already read (`path` names it in errors).
     public static func load(file: SafeTensors, path: String, corpusVocabulary: Vocabulary? = nil, kind: String? = nil,
-                            nhead: Int = 2) throws -> Checkpoint {
+                            nhead: Int = 2, generator: Generator = Generator(seed: 0)) throws -> Checkpoint {
         var vocabulary: Vocabulary
         if let json = file.metadata["wordsmith.vocabulary"] {
             guard let words = try? JSONDecoder().decode([String].self, from: Data(json.utf8)) else {
@@ -103,13 +130,20 @@ public struct Checkpoint {
         if config.ntoken != vocabulary.count {
             throw LoadError.vocabularyMismatch(path, checkpoint: config.ntoken, corpus: vocabulary.count)
         }
-        let model = LanguageModel(config, generator: Generator(seed: 0))
+        var training: TrainingState?
+        if let json = file.metadata["wordsmith.training"] {
+            guard let t = try? JSONDecoder().decode(TrainingState.self, from: Data(json.utf8)) else {
+                throw LoadError.notACheckpoint(path, "its training metadata is not a valid training state")
+            }
+            training = t
+        }
+        let model = LanguageModel(config, generator: generator)
         var values: [String: Tensor] = [:]
         for name in file.names where name != "pos_encoder.pe" {  // the example's constant buffer
             values[name] = try file.tensor(name)
         }
         do { try model.module.loadStateDict(values) } catch { throw LoadError.notACheckpoint(path, "\(error)") }
-        return Checkpoint(model: model, vocabulary: vocabulary, tokenizer: tokenizer(of: file))
+        return Checkpoint(model: model, vocabulary: vocabulary, tokenizer: tokenizer(of: file), training: training)
     }
 
     /// Reads sizes from a plain PyTorch state_dict of the example's models.

@@ -15,7 +15,8 @@ struct Train: ParsableCommand {
             follow PyTorch's word_language_model example; the best model by validation loss is \
             saved (safetensors, PyTorch state_dict names), the learning rate is divided by 4 \
             when validation does not improve, and the test perplexity is reported at the end. \
-            Ctrl-C stops training early and still evaluates the best model.
+            Ctrl-C stops training early and still evaluates the best model; --resume continues \
+            from the saved model.
             """)
 
     @Option(help: "Folder with train.txt, valid.txt, test.txt (default: ./data/wikitext-2, else the demo corpus).")
@@ -58,9 +59,12 @@ struct Train: ParsableCommand {
     var tokenizer: Tokenizer = .word
     @Option(help: "Initialize the word embedding from word2vec vectors (text or binary); words not in the file keep their random init.")
     var embeddings: String?
+    @Option(help: ArgumentHelp("Continue a run from the model it saved: sizes, vocabulary, epochs done and learning rate come from the file; --epochs stays the total.", valueName: "checkpoint"))
+    var resume: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        if resume != nil && embeddings != nil { throw ValidationError("--resume and --embeddings cannot be combined: a resumed model already has its embeddings") }
         if bptt < 1 { throw ValidationError("--bptt must be at least 1, got \(bptt)") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if logInterval < 1 { throw ValidationError("--log-interval must be at least 1") }
@@ -78,33 +82,29 @@ struct Train: ParsableCommand {
         let corpus = try Corpus(folder: folder, tokenizer: tokenizer)
         Console.info("Corpus \(folder.path): \(corpus.vocabulary.count) tokens in the vocabulary; train \(corpus.train.count), valid \(corpus.valid.count), test \(corpus.test.count) (tokenized in \(String(format: "%.2f", Date().timeIntervalSince(started))) s)")
 
-        let config = LanguageModelConfig(
-            kind: model, ntoken: corpus.vocabulary.count, emsize: emsize ?? (isDemo ? 64 : 200),
-            nhid: nhid ?? (isDemo ? 64 : 200), nlayers: nlayers, nhead: nhead, dropout: dropout, tied: tied,
-            layerDropout: model == "Transformer" ? 0.1 : nil)
-        if let problem = config.problems.first { throw UserError(problem) }
         let generator = Generator(seed: seed)
-        let lm = LanguageModel(config, generator: generator)
-        Console.info("Model \(model): \(lm.module.parameterCount) parameters")
-        if let embeddings {
-            let vectors = try KeyedVectors(contentsOf: URL(fileURLWithPath: embeddings))
-            let found = try EmbeddingInitializer.load(vectors, into: lm.embeddingWeight, vocabulary: corpus.vocabulary.words)
-            Console.info("Initialized \(found) of \(corpus.vocabulary.count) word embeddings from \(embeddings)")
-        }
+        let (lm, resumed) = try makeModel(corpus: corpus, isDemo: isDemo, generator: generator)
+        Console.info("Model \(lm.config.kind): \(lm.module.parameterCount) parameters")
 
         let train = BatchedStream(corpus.train, batchSize: batchSize)
         let valid = BatchedStream(corpus.valid, batchSize: 10)
         let test = BatchedStream(corpus.test, batchSize: 10)
         guard train.rows > 1 else { throw UserError("train.txt has too few tokens for --batch-size \(batchSize)") }
-        let trainer = Trainer(model: lm, learningRate: lr, clip: clip, bptt: bptt, optimizer: optimizer)
-        let checkpoint = Checkpoint(model: lm, vocabulary: corpus.vocabulary, tokenizer: tokenizer)
+        let trainer = Trainer(model: lm, learningRate: resumed?.learningRate ?? lr, clip: clip, bptt: bptt, optimizer: optimizer)
+        var checkpoint = Checkpoint(model: lm, vocabulary: corpus.vocabulary, tokenizer: tokenizer)
         let saveURL = URL(fileURLWithPath: save)
 
         InterruptFlag.shared.install()
-        var best: Double? = nil
+        var best: Double? = resumed?.validLoss
         var curve: [(epoch: Int, train: Double, valid: Double)] = []
         let totalEpochs = epochs ?? (isDemo ? 3 : 40)
-        var epoch = 1
+        var epoch = (resumed?.epoch ?? 0) + 1
+        if let resume, let resumed {
+            guard epoch <= totalEpochs else {
+                throw UserError("'\(resume)' has already trained \(resumed.epoch) epochs; pass --epochs larger than that to train on")
+            }
+            Console.info(String(format: "Resuming after epoch %d: lr %.4g, best valid ppl %.2f", resumed.epoch, resumed.learningRate, exp(resumed.validLoss)))
+        }
         while epoch <= totalEpochs {
             let epochStart = Date()
             let trainLoss: Double
@@ -122,6 +122,7 @@ struct Train: ParsableCommand {
             if InterruptFlag.shared.isRaised {
                 Console.line(String(repeating: "-", count: 89))
                 Console.line("Exiting from training early")
+                if best != nil { Console.info("To continue later: the same command with --resume \(save)") }
                 break
             }
             let validLoss = Trainer.evaluate(lm, valid, bptt: bptt,
@@ -134,6 +135,7 @@ struct Train: ParsableCommand {
             if let b = best, validLoss >= b {
                 trainer.learningRate /= 4  // no improvement: anneal, as the example does
             } else {
+                checkpoint.training = .init(epoch: epoch, learningRate: trainer.learningRate, validLoss: validLoss)
                 try checkpoint.write(to: saveURL)
                 best = validLoss
             }
@@ -160,6 +162,32 @@ struct Train: ParsableCommand {
                 `swift run -c release wordsmith train --epochs 1`.
                 """)
         }
+    }
+
+    /// A new model from the flags, or with --resume the saved one and where its run stood.
+    func makeModel(corpus: Corpus, isDemo: Bool, generator: Generator) throws -> (LanguageModel, Checkpoint.TrainingState?) {
+        guard let resume else {
+            let config = LanguageModelConfig(
+                kind: model, ntoken: corpus.vocabulary.count, emsize: emsize ?? (isDemo ? 64 : 200),
+                nhid: nhid ?? (isDemo ? 64 : 200), nlayers: nlayers, nhead: nhead, dropout: dropout, tied: tied,
+                layerDropout: model == "Transformer" ? 0.1 : nil)
+            if let problem = config.problems.first { throw UserError(problem) }
+            let lm = LanguageModel(config, generator: generator)
+            if let embeddings {
+                let vectors = try KeyedVectors(contentsOf: URL(fileURLWithPath: embeddings))
+                let found = try EmbeddingInitializer.load(vectors, into: lm.embeddingWeight, vocabulary: corpus.vocabulary.words)
+                Console.info("Initialized \(found) of \(corpus.vocabulary.count) word embeddings from \(embeddings)")
+            }
+            return (lm, nil)
+        }
+        let saved = try Checkpoint.load(from: URL(fileURLWithPath: resume), generator: generator)
+        guard saved.vocabulary == corpus.vocabulary, saved.tokenizer == tokenizer else {
+            throw UserError("'\(resume)' was trained on another corpus or tokenizer (\(saved.vocabulary.count) \(saved.tokenizer) tokens, this one has \(corpus.vocabulary.count)); pass the --data and --tokenizer it was trained with")
+        }
+        guard let state = saved.training else {
+            throw UserError("'\(resume)' does not say where its training stood (saved by an older version, or not by `wordsmith train`); start a new run instead")
+        }
+        return (saved.model, state)
     }
 
     /// The data folder and whether it is the shipped demo corpus.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WordsmithLM
 
 /// Runs the built `wordsmith` executable and checks exit status and messages of every
 /// error case, as a user would meet them.
@@ -112,6 +113,35 @@ struct CLITests {
         try expectFailure(["generate", "--checkpoint", save, "--prompt", "the zebra"], mentions: "not in the model's vocabulary: 'zebra'")
         let other = try CLI.corpus("a completely different corpus with other words\n")
         try expectFailure(["evaluate", "--checkpoint", save, "--data", other.path], mentions: "vocabulary")
+    }
+
+    /// Two epochs straight and one epoch then `--resume` for the second give the same model, bit
+    /// for bit (no dropout, so no random draws differ): the file carries the weights, the
+    /// epochs done, the learning rate and the best validation loss.
+    @Test func resumeContinuesARun() throws {
+        let dir = try CLI.corpus()
+        let straight = dir.appendingPathComponent("straight.safetensors").path
+        let resumed = dir.appendingPathComponent("resumed.safetensors").path
+        let flags = ["train", "--data", dir.path, "--emsize", "16", "--nhid", "16", "--batch-size", "4", "--bptt", "6",
+                     "--dropout", "0"]
+        let two = try CLI.run(flags + ["--epochs", "2", "--save", straight])
+        #expect(two.status == 0, "\(two.output)")
+        let one = try CLI.run(flags + ["--epochs", "1", "--save", resumed])
+        #expect(one.status == 0, "\(one.output)")
+        let second = try CLI.run(flags + ["--epochs", "2", "--resume", resumed, "--save", resumed])
+        #expect(second.status == 0, "\(second.output)")
+        #expect(second.stderr.contains("Resuming after epoch 1"), "\(second.stderr)")
+        #expect(second.stdout.contains("| end of epoch   2 |") && !second.stdout.contains("| end of epoch   1 |"))
+        let state = try #require(try Checkpoint.load(from: URL(fileURLWithPath: resumed)).training)
+        #expect(state.epoch == 2 && state.learningRate == 20)
+        #expect(FileManager.default.contents(atPath: straight) == FileManager.default.contents(atPath: resumed))
+        func testLine(_ out: String) -> Substring? { out.split(separator: "\n").first { $0.contains("End of training") } }
+        #expect(testLine(two.stdout) != nil && testLine(two.stdout) == testLine(second.stdout))
+
+        try expectFailure(flags + ["--epochs", "2", "--resume", resumed], mentions: "has already trained 2 epochs; pass --epochs larger")
+        let other = try CLI.corpus("a completely different corpus with other words\n")
+        try expectFailure(["train", "--data", other.path, "--epochs", "3", "--resume", resumed], mentions: "was trained on another corpus")
+        try expectFailure(flags + ["--resume", resumed, "--embeddings", straight], mentions: "cannot be combined")
     }
 
     /// With `<unk>` in the vocabulary (as in WikiText-2) an unknown prompt word is read as
