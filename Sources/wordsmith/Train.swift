@@ -29,8 +29,8 @@ struct Train: ParsableCommand {
     var nhid: Int?
     @Option(help: "Number of layers.")
     var nlayers = 2
-    @Option(help: "Initial learning rate.")
-    var lr: Float = 20
+    @Option(help: "Initial learning rate (default 20; with --resume, the saved run's).")
+    var lr: Float?
     @Option(help: "Gradient clipping (maximum total norm).")
     var clip: Float = 0.25
     @Option(help: "Upper epoch limit (default 40; 3 on the demo corpus).")
@@ -59,7 +59,7 @@ struct Train: ParsableCommand {
     var tokenizer: Tokenizer = .word
     @Option(help: "Initialize the word embedding from word2vec vectors (text or binary); words not in the file keep their random init.")
     var embeddings: String?
-    @Option(help: ArgumentHelp("Continue a run from the model it saved: sizes, vocabulary, epochs done and learning rate come from the file; --epochs stays the total.", valueName: "checkpoint"))
+    @Option(help: ArgumentHelp("Continue a run from the model it saved: sizes, vocabulary, epochs done and learning rate (unless --lr is given) come from the file; --epochs stays the total.", valueName: "checkpoint"))
     var resume: String?
     @OptionGroup var common: CommonOptions
 
@@ -69,7 +69,7 @@ struct Train: ParsableCommand {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if logInterval < 1 { throw ValidationError("--log-interval must be at least 1") }
         if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1") }
-        if !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         let probe = LanguageModelConfig(kind: model, ntoken: 1, emsize: emsize ?? 200, nhid: nhid ?? 200,
                                         nlayers: nlayers, nhead: nhead, dropout: dropout, tied: tied)
         if let problem = probe.problems.first { throw ValidationError(problem) }
@@ -90,7 +90,7 @@ struct Train: ParsableCommand {
         let valid = BatchedStream(corpus.valid, batchSize: 10)
         let test = BatchedStream(corpus.test, batchSize: 10)
         guard train.rows > 1 else { throw UserError("train.txt has too few tokens for --batch-size \(batchSize)") }
-        let trainer = Trainer(model: lm, learningRate: resumed?.learningRate ?? lr, clip: clip, bptt: bptt, optimizer: optimizer)
+        let trainer = Trainer(model: lm, learningRate: lr ?? resumed?.learningRate ?? 20, clip: clip, bptt: bptt, optimizer: optimizer)
         var checkpoint = Checkpoint(model: lm, vocabulary: corpus.vocabulary, tokenizer: tokenizer)
         let saveURL = URL(fileURLWithPath: save)
 
@@ -103,7 +103,13 @@ struct Train: ParsableCommand {
             guard epoch <= totalEpochs else {
                 throw UserError("'\(resume)' has already trained \(resumed.epoch) epochs; pass --epochs larger than that to train on")
             }
-            Console.info(String(format: "Resuming after epoch %d: lr %.4g, best valid ppl %.2f", resumed.epoch, resumed.learningRate, exp(resumed.validLoss)))
+            Console.info(String(format: "Resuming after epoch %d: lr %.4g%@, best valid ppl %.2f", resumed.epoch, trainer.learningRate,
+                                lr == nil ? "" : " (from --lr)", exp(resumed.validLoss)))
+            // --save names the best model so far from the start, even if no later epoch beats it.
+            if URL(fileURLWithPath: resume).standardizedFileURL != saveURL.standardizedFileURL {
+                checkpoint.training = resumed
+                try checkpoint.write(to: saveURL)
+            }
         }
         while epoch <= totalEpochs {
             let epochStart = Date()

@@ -138,6 +138,14 @@ struct CLITests {
         func testLine(_ out: String) -> Substring? { out.split(separator: "\n").first { $0.contains("End of training") } }
         #expect(testLine(two.stdout) != nil && testLine(two.stdout) == testLine(second.stdout))
 
+        // Resumed into another file with a learning rate too high to improve on the saved model:
+        // the other file still ends up with that best model.
+        let elsewhere = dir.appendingPathComponent("elsewhere.safetensors").path
+        let worse = try CLI.run(flags + ["--epochs", "3", "--resume", resumed, "--save", elsewhere, "--lr", "1e6"])
+        #expect(worse.status == 0, "\(worse.output)")
+        let kept = try #require(try Checkpoint.load(from: URL(fileURLWithPath: elsewhere)).training)
+        #expect(kept.epoch >= 2)
+
         try expectFailure(flags + ["--epochs", "2", "--resume", resumed], mentions: "has already trained 2 epochs; pass --epochs larger")
         let other = try CLI.corpus("a completely different corpus with other words\n")
         try expectFailure(["train", "--data", other.path, "--epochs", "3", "--resume", resumed], mentions: "was trained on another corpus")
