@@ -32,12 +32,23 @@ public struct Checkpoint {
         /// The validation loss of these weights (the best so far): later epochs anneal the
         /// learning rate unless they beat it.
         public var validLoss: Double
+        /// The optimizer (`sgd`, `adamw`); its state, when it has one, is in the file
+        /// `optimizerStateURL(for:)` names.
+        public var optimizer: String?
 
-        public init(epoch: Int, learningRate: Float, validLoss: Double) {
+        public init(epoch: Int, learningRate: Float, validLoss: Double, optimizer: String? = nil) {
             self.epoch = epoch
             self.learningRate = learningRate
             self.validLoss = validLoss
+            self.optimizer = optimizer
         }
+    }
+
+    /// Where a training run keeps its optimizer's state beside the checkpoint at `url`
+    /// (`lstm.safetensors` -> `lstm.optimizer.safetensors`): a separate file, so that the
+    /// checkpoint stays a plain state_dict that PyTorch loads.
+    public static func optimizerStateURL(for url: URL) -> URL {
+        url.deletingPathExtension().appendingPathExtension("optimizer.safetensors")
     }
 
     public init(model: LanguageModel, vocabulary: Vocabulary, tokenizer: Tokenizer, training: TrainingState? = nil) {

@@ -27,6 +27,16 @@ public final class Trainer {
             : SGD(parameters: parameters, learningRate: learningRate)
     }
 
+    /// The optimizer's state between steps (empty for plain SGD), to save with the model.
+    public func optimizerState() -> OptimizerState {
+        optimizer.state(names: model.module.namedParameters())
+    }
+
+    /// Restores `optimizerState()` saved by a run of the same model and optimizer.
+    public func restoreOptimizer(_ state: OptimizerState) throws {
+        try optimizer.restore(state, names: model.module.namedParameters())
+    }
+
     /// What the loop reports every `logInterval` batches.
     public struct Progress: Sendable {
         public var batch: Int

@@ -3,6 +3,7 @@ import Foundation
 import WordsmithEngine
 import WordsmithLM
 import WordsmithModels
+import WordsmithNN
 import WordsmithWord2Vec
 
 /// `wordsmith train`: PyTorch's word_language_model/main.py, same flags and defaults.
@@ -53,8 +54,8 @@ struct Train: ParsableCommand {
     var nhead = 2
     @Flag(name: .customLong("dry-run"), help: "Run one batch of training and evaluation, to check the setup.")
     var dryRun = false
-    @Option(help: "sgd (the example's) or adamw.")
-    var optimizer: Trainer.OptimizerKind = .sgd
+    @Option(help: "sgd (the example's; the default) or adamw; with --resume, the saved run's.")
+    var optimizer: Trainer.OptimizerKind?
     @Option(help: "word (whitespace-separated) or char (characters, for text without spaces).")
     var tokenizer: Tokenizer = .word
     @Option(help: "Initialize the word embedding from word2vec vectors (text or binary); words not in the file keep their random init.")
@@ -90,7 +91,9 @@ struct Train: ParsableCommand {
         let valid = BatchedStream(corpus.valid, batchSize: 10)
         let test = BatchedStream(corpus.test, batchSize: 10)
         guard train.rows > 1 else { throw UserError("train.txt has too few tokens for --batch-size \(batchSize)") }
-        let trainer = Trainer(model: lm, learningRate: lr ?? resumed?.learningRate ?? 20, clip: clip, bptt: bptt, optimizer: optimizer)
+        let optimizerKind = optimizer ?? resumed?.optimizer.flatMap(Trainer.OptimizerKind.init(rawValue:)) ?? .sgd
+        let trainer = Trainer(model: lm, learningRate: lr ?? resumed?.learningRate ?? 20, clip: clip, bptt: bptt,
+                              optimizer: optimizerKind)
         var checkpoint = Checkpoint(model: lm, vocabulary: corpus.vocabulary, tokenizer: tokenizer)
         let saveURL = URL(fileURLWithPath: save)
 
@@ -105,10 +108,11 @@ struct Train: ParsableCommand {
             }
             Console.info(String(format: "Resuming after epoch %d: lr %.4g%@, best valid ppl %.2f", resumed.epoch, trainer.learningRate,
                                 lr == nil ? "" : " (from --lr)", exp(resumed.validLoss)))
+            try restoreOptimizer(trainer, from: URL(fileURLWithPath: resume), resumed: resumed, kind: optimizerKind)
             // --save names the best model so far from the start, even if no later epoch beats it.
             if URL(fileURLWithPath: resume).standardizedFileURL != saveURL.standardizedFileURL {
                 checkpoint.training = resumed
-                try checkpoint.write(to: saveURL)
+                try save(checkpoint, trainer, to: saveURL)
             }
         }
         while epoch <= totalEpochs {
@@ -141,8 +145,9 @@ struct Train: ParsableCommand {
             if let b = best, validLoss >= b {
                 trainer.learningRate /= 4  // no improvement: anneal, as the example does
             } else {
-                checkpoint.training = .init(epoch: epoch, learningRate: trainer.learningRate, validLoss: validLoss)
-                try checkpoint.write(to: saveURL)
+                checkpoint.training = .init(epoch: epoch, learningRate: trainer.learningRate, validLoss: validLoss,
+                                            optimizer: optimizerKind.rawValue)
+                try save(checkpoint, trainer, to: saveURL)
                 best = validLoss
             }
             if dryRun { break }
@@ -194,6 +199,37 @@ struct Train: ParsableCommand {
             throw UserError("'\(resume)' does not say where its training stood (saved by an older version, or not by `wordsmith train`); start a new run instead")
         }
         return (saved.model, state)
+    }
+
+    /// Writes the checkpoint and, when the optimizer has state (AdamW), that state beside it,
+    /// tagged with the epoch so that a resumed run can tell the two belong together.
+    func save(_ checkpoint: Checkpoint, _ trainer: Trainer, to url: URL) throws {
+        let state = trainer.optimizerState()
+        if !state.isEmpty, let epoch = checkpoint.training?.epoch {
+            try state.safetensors(metadata: ["wordsmith.training.epoch": String(epoch)])
+                .write(to: Checkpoint.optimizerStateURL(for: url))
+        }
+        try checkpoint.write(to: url)
+    }
+
+    /// Restores the optimizer's state saved beside `checkpoint`. A run without one (plain
+    /// SGD) needs none; when it is missing or from another epoch, the run continues with a
+    /// fresh optimizer, and says so.
+    func restoreOptimizer(_ trainer: Trainer, from checkpoint: URL, resumed: Checkpoint.TrainingState,
+                          kind: Trainer.OptimizerKind) throws {
+        guard kind == .adamw else { return }
+        let url = Checkpoint.optimizerStateURL(for: checkpoint)
+        guard resumed.optimizer == kind.rawValue, FileManager.default.fileExists(atPath: url.path) else {
+            Console.info("Warning: no \(kind.rawValue) state saved with '\(checkpoint.path)' (\(url.lastPathComponent)); its moment estimates start from zero")
+            return
+        }
+        let file: SafeTensors
+        do { file = try SafeTensors(contentsOf: url) } catch { throw UserError("'\(url.path)' is not a valid optimizer state: \(error)") }
+        guard file.metadata["wordsmith.training.epoch"] == String(resumed.epoch) else {
+            Console.info("Warning: '\(url.path)' was saved at another epoch than the checkpoint; the optimizer starts afresh")
+            return
+        }
+        do { try trainer.restoreOptimizer(try OptimizerState(file)) } catch { throw UserError("'\(url.path)': \(error)") }
     }
 
     /// The data folder and whether it is the shipped demo corpus.

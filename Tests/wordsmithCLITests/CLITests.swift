@@ -117,13 +117,16 @@ struct CLITests {
 
     /// Two epochs straight and one epoch then `--resume` for the second give the same model, bit
     /// for bit (no dropout, so no random draws differ): the file carries the weights, the
-    /// epochs done, the learning rate and the best validation loss.
-    @Test func resumeContinuesARun() throws {
+    /// epochs done, the learning rate and the best validation loss, and AdamW's moment
+    /// estimates go in a file beside it.
+    @Test(arguments: [["--lr", "20"], ["--optimizer", "adamw", "--lr", "0.01"]])
+    func resumeContinuesARun(optimizerFlags: [String]) throws {
         let dir = try CLI.corpus()
         let straight = dir.appendingPathComponent("straight.safetensors").path
         let resumed = dir.appendingPathComponent("resumed.safetensors").path
         let flags = ["train", "--data", dir.path, "--emsize", "16", "--nhid", "16", "--batch-size", "4", "--bptt", "6",
-                     "--dropout", "0"]
+                     "--dropout", "0"] + optimizerFlags
+        let adamw = optimizerFlags.contains("adamw")
         let two = try CLI.run(flags + ["--epochs", "2", "--save", straight])
         #expect(two.status == 0, "\(two.output)")
         let one = try CLI.run(flags + ["--epochs", "1", "--save", resumed])
@@ -133,8 +136,12 @@ struct CLITests {
         #expect(second.stderr.contains("Resuming after epoch 1"), "\(second.stderr)")
         #expect(second.stdout.contains("| end of epoch   2 |") && !second.stdout.contains("| end of epoch   1 |"))
         let state = try #require(try Checkpoint.load(from: URL(fileURLWithPath: resumed)).training)
-        #expect(state.epoch == 2 && state.learningRate == 20)
+        #expect(state.epoch == 2 && state.learningRate == (adamw ? 0.01 : 20) && state.optimizer == (adamw ? "adamw" : "sgd"))
         #expect(FileManager.default.contents(atPath: straight) == FileManager.default.contents(atPath: resumed))
+        let sidecars = [straight, resumed].map { Checkpoint.optimizerStateURL(for: URL(fileURLWithPath: $0)).path }
+        #expect(FileManager.default.fileExists(atPath: sidecars[1]) == adamw)
+        #expect(FileManager.default.contents(atPath: sidecars[0]) == FileManager.default.contents(atPath: sidecars[1]))
+        #expect(!second.stderr.contains("Warning"), "\(second.stderr)")
         func testLine(_ out: String) -> Substring? { out.split(separator: "\n").first { $0.contains("End of training") } }
         #expect(testLine(two.stdout) != nil && testLine(two.stdout) == testLine(second.stdout))
 
@@ -142,9 +149,16 @@ struct CLITests {
         // the other file still ends up with that best model.
         let elsewhere = dir.appendingPathComponent("elsewhere.safetensors").path
         let worse = try CLI.run(flags + ["--epochs", "3", "--resume", resumed, "--save", elsewhere, "--lr", "1e6"])
-        #expect(worse.status == 0, "\(worse.output)")
+        // (AdamW's loss turns NaN at this rate, which stops the run with an error.)
+        #expect(worse.status == 0 || worse.stderr.contains("the last good model is in \(elsewhere)"), "\(worse.output)")
         let kept = try #require(try Checkpoint.load(from: URL(fileURLWithPath: elsewhere)).training)
         #expect(kept.epoch >= 2)
+
+        if adamw {  // without its state file AdamW starts afresh, with a warning
+            try FileManager.default.removeItem(atPath: sidecars[1])
+            let fresh = try CLI.run(flags + ["--epochs", "3", "--resume", resumed, "--save", dir.appendingPathComponent("fresh.safetensors").path])
+            #expect(fresh.status == 0 && fresh.stderr.contains("moment estimates start from zero"), "\(fresh.output)")
+        }
 
         try expectFailure(flags + ["--epochs", "2", "--resume", resumed], mentions: "has already trained 2 epochs; pass --epochs larger")
         let other = try CLI.corpus("a completely different corpus with other words\n")

@@ -54,3 +54,26 @@ public final class Adam: Optimizer {
         }
     }
 }
+
+extension Adam {
+    public func state(names: [(String, Tensor)]) -> OptimizerState {
+        var buffers: [String: Tensor] = [:]
+        for (name, p) in names {
+            guard let (m, v) = moments[ObjectIdentifier(p)] else { continue }
+            buffers["exp_avg.\(name)"] = m
+            buffers["exp_avg_sq.\(name)"] = v
+        }
+        return OptimizerState(step: stepCount, buffers: buffers)
+    }
+
+    public func restore(_ state: OptimizerState, names: [(String, Tensor)]) throws {
+        try state.checkNames(["exp_avg", "exp_avg_sq"], names: names)
+        var restored: [ObjectIdentifier: (m: Tensor, v: Tensor)] = [:]
+        for (name, p) in names where state.buffers["exp_avg.\(name)"] != nil || state.buffers["exp_avg_sq.\(name)"] != nil {
+            restored[ObjectIdentifier(p)] = (try state.buffer("exp_avg.\(name)", shape: p.shape),
+                                             try state.buffer("exp_avg_sq.\(name)", shape: p.shape))
+        }
+        moments = restored
+        stepCount = state.step
+    }
+}

@@ -8,6 +8,11 @@ public protocol Optimizer: AnyObject {
     /// multiplied by `gradientScale`: gradient clipping (`clipScale`) folded into the update,
     /// one pass over the gradients fewer. The stored gradients are left as they are.
     func step(gradientScale: Float)
+    /// The state carried between steps, its buffers named after the parameters in `names`
+    /// (`Module.namedParameters()`).
+    func state(names: [(String, Tensor)]) -> OptimizerState
+    /// Restores `state(names:)` of an optimizer over the same parameters.
+    func restore(_ state: OptimizerState, names: [(String, Tensor)]) throws
 }
 
 extension Optimizer {

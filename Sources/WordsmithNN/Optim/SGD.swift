@@ -47,3 +47,20 @@ public final class SGD: Optimizer {
         }
     }
 }
+
+extension SGD {
+    public func state(names: [(String, Tensor)]) -> OptimizerState {
+        var buffers: [String: Tensor] = [:]
+        for (name, p) in names { if let b = velocity[ObjectIdentifier(p)] { buffers["momentum_buffer.\(name)"] = b } }
+        return OptimizerState(buffers: buffers)
+    }
+
+    public func restore(_ state: OptimizerState, names: [(String, Tensor)]) throws {
+        try state.checkNames(["momentum_buffer"], names: names)
+        var restored: [ObjectIdentifier: Tensor] = [:]
+        for (name, p) in names where state.buffers["momentum_buffer.\(name)"] != nil {
+            restored[ObjectIdentifier(p)] = try state.buffer("momentum_buffer.\(name)", shape: p.shape)
+        }
+        velocity = restored
+    }
+}
