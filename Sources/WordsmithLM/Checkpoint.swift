@@ -35,12 +35,25 @@ public struct Checkpoint {
         /// The optimizer (`sgd`, `adamw`); its state, when it has one, is in the file
         /// `optimizerStateURL(for:)` names.
         public var optimizer: String?
+        /// The random generator's position (`Generator.position`, four words in hex), so that
+        /// a resumed run draws the dropout masks the uninterrupted run would have drawn.
+        public var generator: [String]?
 
-        public init(epoch: Int, learningRate: Float, validLoss: Double, optimizer: String? = nil) {
+        public init(epoch: Int, learningRate: Float, validLoss: Double, optimizer: String? = nil,
+                    generator: Generator? = nil) {
             self.epoch = epoch
             self.learningRate = learningRate
             self.validLoss = validLoss
             self.optimizer = optimizer
+            self.generator = generator.map { $0.position.map { String($0, radix: 16) } }
+        }
+
+        /// Moves `generator` to the saved position; false when none was saved or it is malformed.
+        public func restore(_ generator: Generator) -> Bool {
+            guard let words = self.generator?.compactMap({ UInt64($0, radix: 16) }), words.count == 4,
+                  words.contains(where: { $0 != 0 }) else { return false }
+            generator.position = words
+            return true
         }
     }
 

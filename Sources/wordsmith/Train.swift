@@ -109,6 +109,9 @@ struct Train: ParsableCommand {
             Console.info(String(format: "Resuming after epoch %d: lr %.4g%@, best valid ppl %.2f", resumed.epoch, trainer.learningRate,
                                 lr == nil ? "" : " (from --lr)", exp(resumed.validLoss)))
             try restoreOptimizer(trainer, from: URL(fileURLWithPath: resume), resumed: resumed, kind: optimizerKind)
+            if !resumed.restore(generator) {
+                Console.info("Warning: '\(resume)' has no random generator position; dropout masks are drawn from --seed \(seed) afresh")
+            }
             // --save names the best model so far from the start, even if no later epoch beats it.
             if URL(fileURLWithPath: resume).standardizedFileURL != saveURL.standardizedFileURL {
                 checkpoint.training = resumed
@@ -146,7 +149,7 @@ struct Train: ParsableCommand {
                 trainer.learningRate /= 4  // no improvement: anneal, as the example does
             } else {
                 checkpoint.training = .init(epoch: epoch, learningRate: trainer.learningRate, validLoss: validLoss,
-                                            optimizer: optimizerKind.rawValue)
+                                            optimizer: optimizerKind.rawValue, generator: generator)
                 try save(checkpoint, trainer, to: saveURL)
                 best = validLoss
             }

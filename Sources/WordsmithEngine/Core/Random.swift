@@ -33,6 +33,16 @@ public final class Generator: RandomNumberGenerator {
     @inline(__always)
     public func next() -> UInt64 { state.next() }
 
+    /// The position in the stream (xoshiro256**'s four words): saved with a training run and
+    /// set again on resume, so that the dropout masks continue as if never interrupted.
+    public var position: [UInt64] {
+        get { [state.s.0, state.s.1, state.s.2, state.s.3] }
+        set {
+            precondition(newValue.count == 4 && newValue.contains { $0 != 0 }, "a generator position is four words, not all zero")
+            state.s = (newValue[0], newValue[1], newValue[2], newValue[3])
+        }
+    }
+
     /// Uniform in [0, 1) with 24 random bits (every Float in the range is reachable evenly).
     @inline(__always)
     public func nextUnitFloat() -> Float { unitFloat(fromBits: state.next()) }
