@@ -204,35 +204,26 @@ struct Train: ParsableCommand {
         return (saved.model, state)
     }
 
-    /// Writes the checkpoint and, when the optimizer has state (AdamW), that state beside it,
-    /// tagged with the epoch so that a resumed run can tell the two belong together.
+    /// Writes the checkpoint and, when the optimizer has state (AdamW), that state beside it.
     func save(_ checkpoint: Checkpoint, _ trainer: Trainer, to url: URL) throws {
-        let state = trainer.optimizerState()
-        if !state.isEmpty, let epoch = checkpoint.training?.epoch {
-            try state.safetensors(metadata: ["wordsmith.training.epoch": String(epoch)])
-                .write(to: Checkpoint.optimizerStateURL(for: url))
+        if let epoch = checkpoint.training?.epoch {
+            try OptimizerStateFile.write(trainer.optimizerState(), epoch: epoch, beside: url)
         }
         try checkpoint.write(to: url)
     }
 
-    /// Restores the optimizer's state saved beside `checkpoint`. A run without one (plain
-    /// SGD) needs none; when it is missing or from another epoch, the run continues with a
-    /// fresh optimizer, and says so.
+    /// Restores AdamW's state saved beside `checkpoint` (plain SGD has none).
     func restoreOptimizer(_ trainer: Trainer, from checkpoint: URL, resumed: Checkpoint.TrainingState,
                           kind: Trainer.OptimizerKind) throws {
         guard kind == .adamw else { return }
-        let url = Checkpoint.optimizerStateURL(for: checkpoint)
-        guard resumed.optimizer == kind.rawValue, FileManager.default.fileExists(atPath: url.path) else {
-            Console.info("Warning: no \(kind.rawValue) state saved with '\(checkpoint.path)' (\(url.lastPathComponent)); its moment estimates start from zero")
+        guard resumed.optimizer == kind.rawValue,
+              let state = try OptimizerStateFile.read(beside: checkpoint, epoch: resumed.epoch, optimizer: kind.rawValue) else {
+            if resumed.optimizer != kind.rawValue {
+                Console.info("Warning: '\(checkpoint.path)' was trained with \(resumed.optimizer ?? "sgd"); \(kind.rawValue) starts afresh")
+            }
             return
         }
-        let file: SafeTensors
-        do { file = try SafeTensors(contentsOf: url) } catch { throw UserError("'\(url.path)' is not a valid optimizer state: \(error)") }
-        guard file.metadata["wordsmith.training.epoch"] == String(resumed.epoch) else {
-            Console.info("Warning: '\(url.path)' was saved at another epoch than the checkpoint; the optimizer starts afresh")
-            return
-        }
-        do { try trainer.restoreOptimizer(try OptimizerState(file)) } catch { throw UserError("'\(url.path)': \(error)") }
+        do { try trainer.restoreOptimizer(state) } catch { throw UserError("the optimizer state beside '\(checkpoint.path)': \(error)") }
     }
 
     /// The data folder and whether it is the shipped demo corpus.
