@@ -53,6 +53,6 @@ let package = Package(
             name: "WordsmithTranslationTests",
             dependencies: ["WordsmithTranslation", "WordsmithLM", "WordsmithModels", "WordsmithEngine"]),
         .testTarget(name: "WordsmithWord2VecTests", dependencies: ["WordsmithWord2Vec", "WordsmithEngine", "CWordsmithKernels"]),
-        .testTarget(name: "wordsmithCLITests", dependencies: ["WordsmithLM"]),
+        .testTarget(name: "wordsmithCLITests", dependencies: ["WordsmithLM", "WordsmithTranslation"]),
     ]
 )

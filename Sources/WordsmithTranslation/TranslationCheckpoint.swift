@@ -14,20 +14,54 @@ import WordsmithModels
 /// | `wordsmith.target_vocabulary`   | JSON array of target tokens, by id          |
 /// | `wordsmith.source_tokenizer`    | `characters` or `words`                     |
 /// | `wordsmith.target_tokenizer`    | `characters` or `words`                     |
+/// | `wordsmith.training`            | where training stood (`TrainingState`), for |
+/// |                                 | `translate-train --resume`                  |
+///
+/// Adam's state goes in a file of its own beside it (`Checkpoint.optimizerStateURL(for:)`).
 public struct TranslationCheckpoint {
     public var model: Seq2SeqTransformer
     public var sourceVocabulary: Vocabulary
     public var targetVocabulary: Vocabulary
     public var sourceTokenizer: TranslationTokenizer
     public var targetTokenizer: TranslationTokenizer
+    /// Set when a training run saved the file.
+    public var training: TrainingState?
+
+    /// Where a training run stood when it saved these weights (its best epoch so far).
+    public struct TrainingState: Codable, Equatable, Sendable {
+        /// Epochs completed.
+        public var epoch: Int
+        /// Optimizer steps taken (the learning-rate schedule's position).
+        public var step: Int
+        /// The validation BLEU of these weights, which later epochs must beat to be saved.
+        public var bestBLEU: Double
+        /// The dropout generator's position (`Generator.position`, four words in hex).
+        public var generator: [String]
+
+        public init(epoch: Int, step: Int, bestBLEU: Double, generator: Generator) {
+            self.epoch = epoch
+            self.step = step
+            self.bestBLEU = bestBLEU
+            self.generator = generator.position.map { String($0, radix: 16) }
+        }
+
+        /// Moves `generator` to the saved position; false when it is malformed.
+        public func restore(_ generator: Generator) -> Bool {
+            let words = self.generator.compactMap { UInt64($0, radix: 16) }
+            guard words.count == 4, words.contains(where: { $0 != 0 }) else { return false }
+            generator.position = words
+            return true
+        }
+    }
 
     public init(model: Seq2SeqTransformer, sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary,
-                sourceTokenizer: TranslationTokenizer, targetTokenizer: TranslationTokenizer) {
+                sourceTokenizer: TranslationTokenizer, targetTokenizer: TranslationTokenizer, training: TrainingState? = nil) {
         self.model = model
         self.sourceVocabulary = sourceVocabulary
         self.targetVocabulary = targetVocabulary
         self.sourceTokenizer = sourceTokenizer
         self.targetTokenizer = targetTokenizer
+        self.training = training
     }
 
     public enum LoadError: Error, CustomStringConvertible {
@@ -47,17 +81,20 @@ public struct TranslationCheckpoint {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
-        try model.safetensors(metadata: [
+        var metadata = [
             "format": "pt",
             "wordsmith.seq2seq.config": try json(model.config),
             "wordsmith.source_vocabulary": try json(sourceVocabulary.words),
             "wordsmith.target_vocabulary": try json(targetVocabulary.words),
             "wordsmith.source_tokenizer": sourceTokenizer.rawValue,
             "wordsmith.target_tokenizer": targetTokenizer.rawValue,
-        ]).write(to: url)
+        ]
+        if let training { metadata["wordsmith.training"] = try json(training) }
+        try model.safetensors(metadata: metadata).write(to: url)
     }
 
-    public static func load(from url: URL) throws -> TranslationCheckpoint {
+    /// Loads a checkpoint; `generator` draws the model's dropout masks (when it trains on).
+    public static func load(from url: URL, generator: Generator = Generator(seed: 0)) throws -> TranslationCheckpoint {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw LoadError.missing(path) }
         let file: SafeTensors
@@ -84,11 +121,13 @@ public struct TranslationCheckpoint {
         guard source.count == config.sourceVocab, target.count == config.targetVocab else {
             throw LoadError.invalid(path, "vocabulary sizes \(source.count)/\(target.count) disagree with the config's \(config.sourceVocab)/\(config.targetVocab)")
         }
-        let model = Seq2SeqTransformer(config, generator: Generator(seed: 0))
+        let training = file.metadata["wordsmith.training"] == nil ? nil
+            : try decode("wordsmith.training", as: TrainingState.self)
+        let model = Seq2SeqTransformer(config, generator: generator)
         do { try model.load(file) } catch { throw LoadError.invalid(path, "\(error)") }
         return TranslationCheckpoint(model: model, sourceVocabulary: source, targetVocabulary: target,
                                      sourceTokenizer: try tokenizer("wordsmith.source_tokenizer"),
-                                     targetTokenizer: try tokenizer("wordsmith.target_tokenizer"))
+                                     targetTokenizer: try tokenizer("wordsmith.target_tokenizer"), training: training)
     }
 
     /// Source text -> ids (unknown tokens become `<unk>`).

@@ -38,6 +38,19 @@ public final class TranslationTrainer {
         self.labelSmoothing = labelSmoothing
     }
 
+    /// Adam's state (moment estimates, step count), to save with the model.
+    public func optimizerState() -> OptimizerState {
+        optimizer.state(names: model.namedParameters())
+    }
+
+    /// Continues a saved run: the schedule from `step`, Adam from `optimizerState` (or afresh
+    /// when nil).
+    public func resume(atStep step: Int, optimizerState: OptimizerState?) throws {
+        precondition(step >= 0, "a step count is not negative")
+        if let optimizerState { try optimizer.restore(optimizerState, names: model.namedParameters()) }
+        self.step = step
+    }
+
     /// The loss of a batch: logits [T, B, V] reshaped to [T·B, V] against the shifted targets,
     /// padding ignored (computed by the model's fused output layer and loss).
     public func loss(_ batch: TranslationBatch, labelSmoothing: Float) -> Tensor {

@@ -75,6 +75,8 @@ struct TranslateTrain: ParsableCommand {
     var save = "translation.safetensors"
     @Flag(name: .customLong("dry-run"), help: "Run one training step and a short evaluation, to check the setup.")
     var dryRun = false
+    @Option(help: ArgumentHelp("Continue a run from the model it saved: sizes, vocabularies, epochs done, the schedule's step, the best BLEU and Adam's state come from the files; --epochs stays the total.", valueName: "checkpoint"))
+    var resume: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -87,6 +89,28 @@ struct TranslateTrain: ParsableCommand {
         let probe = Seq2SeqConfig(sourceVocab: 1, targetVocab: 1, dModel: dModel, heads: nhead, encoderLayers: layers,
                                   decoderLayers: layers, feedForward: ff, dropout: dropout)
         if let problem = probe.problems.first { throw ValidationError(problem) }
+    }
+
+    /// A new model from the flags, or with --resume the saved one (its dropout generator
+    /// moved to where the run left it) and where its run stood.
+    func makeModel(corpus: ParallelCorpus, generator: Generator) throws -> (Seq2SeqTransformer, TranslationCheckpoint.TrainingState?) {
+        guard let resume else {
+            let config = Seq2SeqConfig(sourceVocab: corpus.sourceVocabulary.count, targetVocab: corpus.targetVocabulary.count,
+                                       dModel: dModel, heads: nhead, encoderLayers: layers, decoderLayers: layers,
+                                       feedForward: ff, dropout: dropout, normFirst: normFirst,
+                                       pad: ParallelCorpus.pad, tiedTargetEmbedding: tied)
+            return (Seq2SeqTransformer(config, generator: generator), nil)
+        }
+        let saved: TranslationCheckpoint
+        do { saved = try TranslationCheckpoint.load(from: URL(fileURLWithPath: resume), generator: generator) } catch { throw UserError("\(error)") }
+        guard saved.sourceVocabulary == corpus.sourceVocabulary, saved.targetVocabulary == corpus.targetVocabulary,
+              saved.sourceTokenizer == corpus.sourceTokenizer, saved.targetTokenizer == corpus.targetTokenizer else {
+            throw UserError("'\(resume)' was trained on other data or another split (vocabularies \(saved.sourceVocabulary.count)/\(saved.targetVocabulary.count), these \(corpus.sourceVocabulary.count)/\(corpus.targetVocabulary.count)); pass the --data, columns, --seed and --min-freq it was trained with")
+        }
+        guard let state = saved.training, state.restore(generator) else {
+            throw UserError("'\(resume)' does not say where its training stood (not saved by `wordsmith translate-train`); start a new run instead")
+        }
+        return (saved.model, state)
     }
 
     func resolveData() throws -> String {
@@ -108,15 +132,13 @@ struct TranslateTrain: ParsableCommand {
         do { corpus = try ParallelCorpus.load(path, options: options) } catch let e as ParallelCorpusError { throw UserError("\(e)") }
         Console.info("Corpus \(path): columns \(options.sourceColumn) -> \(options.targetColumn); split (seed \(seed)) train \(corpus.train.count), valid \(corpus.valid.count), test \(corpus.test.count) pairs; vocabularies \(corpus.sourceVocabulary.count) source (\(corpus.sourceTokenizer.rawValue)), \(corpus.targetVocabulary.count) target (\(corpus.targetTokenizer.rawValue)) (\(String(format: "%.2f", Date().timeIntervalSince(started))) s)")
 
-        let config = Seq2SeqConfig(sourceVocab: corpus.sourceVocabulary.count, targetVocab: corpus.targetVocabulary.count,
-                                   dModel: dModel, heads: nhead, encoderLayers: layers, decoderLayers: layers,
-                                   feedForward: ff, dropout: dropout, normFirst: normFirst,
-                                   pad: ParallelCorpus.pad, tiedTargetEmbedding: tied)
-        let model = Seq2SeqTransformer(config, generator: Generator(seed: seed))
-        Console.info("Model: \(model.parameterCount) parameters (d_model \(dModel), \(nhead) heads, \(layers)+\(layers) layers, ff \(ff)\(tied ? ", tied" : "")\(normFirst ? ", pre-norm" : ""))")
-        let checkpoint = TranslationCheckpoint(model: model, sourceVocabulary: corpus.sourceVocabulary, targetVocabulary: corpus.targetVocabulary,
+        let generator = Generator(seed: seed)
+        let (model, resumed) = try makeModel(corpus: corpus, generator: generator)
+        let c = model.config
+        Console.info("Model: \(model.parameterCount) parameters (d_model \(c.dModel), \(c.heads) heads, \(c.encoderLayers)+\(c.decoderLayers) layers, ff \(c.feedForward)\(c.tiedTargetEmbedding ? ", tied" : "")\(c.normFirst ? ", pre-norm" : ""))")
+        var checkpoint = TranslationCheckpoint(model: model, sourceVocabulary: corpus.sourceVocabulary, targetVocabulary: corpus.targetVocabulary,
                                                sourceTokenizer: corpus.sourceTokenizer, targetTokenizer: corpus.targetTokenizer)
-        let trainer = TranslationTrainer(model: model, schedule: .inverseSquareRoot(dModel: dModel, warmup: warmup, scale: lrScale),
+        let trainer = TranslationTrainer(model: model, schedule: .inverseSquareRoot(dModel: c.dModel, warmup: warmup, scale: lrScale),
                                          weightDecay: weightDecay, clip: clip, labelSmoothing: labelSmoothing)
         let tokenization: BLEU.Tokenization = corpus.targetTokenizer == .characters ? .zh : .mteval13a
         let validPairs = dryRun ? Array(corpus.valid.prefix(16)) : corpus.valid
@@ -127,13 +149,36 @@ struct TranslateTrain: ParsableCommand {
 
         InterruptFlag.shared.install()
         var rng = SplitMix64(seed: seed &+ 1)
-        var best: Double? = nil
+        func shuffledBatches() -> [Int] {
+            var order = Array(trainBatches.indices)
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            return order
+        }
+        var best: Double? = resumed?.bestBLEU
+        let firstEpoch = (resumed?.epoch ?? 0) + 1
+        if let resume, let resumed {
+            guard firstEpoch <= epochs else {
+                throw UserError("'\(resume)' has already trained \(resumed.epoch) epochs; pass --epochs larger than that to train on")
+            }
+            let resumeURL = URL(fileURLWithPath: resume)
+            let adam = try OptimizerStateFile.read(beside: resumeURL, epoch: resumed.epoch, optimizer: "Adam")
+            do { try trainer.resume(atStep: resumed.step, optimizerState: adam) } catch {
+                throw UserError("the optimizer state beside '\(resume)': \(error)")
+            }
+            for _ in 1..<firstEpoch { _ = shuffledBatches() }  // the epochs done drew their batch orders
+            Console.info(String(format: "Resuming after epoch %d (step %d), best valid BLEU %.2f", resumed.epoch, resumed.step, resumed.bestBLEU))
+            // --save names the best model so far from the start, even if no later epoch beats it.
+            if resumeURL.standardizedFileURL != saveURL.standardizedFileURL {
+                checkpoint.training = resumed
+                try OptimizerStateFile.write(trainer.optimizerState(), epoch: resumed.epoch, beside: saveURL)
+                try checkpoint.write(to: saveURL)
+            }
+        }
         var history: [(epoch: Int, train: Double, valid: Double, bleu: Double)] = []
         var trainedTokens = 0, trainingSeconds = 0.0
         var stopReason: String?
-        epochs: for epoch in 1...epochs {
-            var order = Array(trainBatches.indices)
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        epochs: for epoch in firstEpoch...epochs {
+            var order = shuffledBatches()
             if dryRun { order = Array(order.prefix(1)) }
             let epochStart = Date()
             var intervalStart = Date(), intervalLoss = 0.0, intervalTokens = 0, intervalSteps = 0
@@ -175,12 +220,17 @@ struct TranslateTrain: ParsableCommand {
             Console.line(String(repeating: "-", count: 96))
             history.append((epoch, epochLoss / Double(epochTokens), validLoss, bleu.score))
             if best == nil || bleu.score > best! {
+                checkpoint.training = .init(epoch: epoch, step: trainer.step, bestBLEU: bleu.score, generator: generator)
+                try OptimizerStateFile.write(trainer.optimizerState(), epoch: epoch, beside: saveURL)
                 try checkpoint.write(to: saveURL)
                 best = bleu.score
             }
             if stopReason != nil || dryRun { break epochs }
         }
-        if let stopReason { Console.line(stopReason) }
+        if let stopReason {
+            Console.line(stopReason)
+            if best != nil { Console.info("To continue later: the same command with --resume \(save)") }
+        }
         guard best != nil else { throw UserError("training stopped before the first epoch finished; nothing was saved") }
         Console.info(String(format: "Trained %d steps, %d target tokens in %.0f s (%.0f target tokens/s)",
                             trainer.step, trainedTokens, trainingSeconds, Double(trainedTokens) / max(trainingSeconds, 1e-9)))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WordsmithTranslation
 
 @Suite("wordsmith translation commands", .enabled(if: CLI.binary != nil, "the wordsmith executable is not built"))
 struct TranslationCLITests {
@@ -41,6 +42,42 @@ struct TranslationCLITests {
         let b = try CLI.run(["bleu", "--ref", dir.appendingPathComponent("t.test.ref.txt").path,
                              "--hyp", dir.appendingPathComponent("t.test.hyp.txt").path])
         #expect(b.status == 0 && b.stdout.hasPrefix("BLEU = "), "\(b.output)")
+    }
+
+    /// Three epochs straight and one epoch then `--resume` for two more give the same files,
+    /// bit for bit (dropout 0.1 included): the step of the schedule, Adam's state, the batch
+    /// order and the dropout generator all continue where they stopped.
+    @Test func resumeContinuesATranslationRun() throws {
+        let data = try Self.numbersFile()
+        let dir = data.deletingLastPathComponent()
+        let straight = dir.appendingPathComponent("straight.safetensors").path
+        let resumed = dir.appendingPathComponent("resumed.safetensors").path
+        let flags = ["translate-train", "--data", data.path, "--d-model", "16", "--nhead", "2", "--layers", "1", "--ff", "32",
+                     "--batch-size", "8", "--beam", "1", "--warmup", "20", "--lr-scale", "2"]
+        let three = try CLI.run(flags + ["--epochs", "3", "--save", straight])
+        #expect(three.status == 0, "\(three.output)")
+        let one = try CLI.run(flags + ["--epochs", "1", "--save", resumed])
+        #expect(one.status == 0, "\(one.output)")
+        let more = try CLI.run(flags + ["--epochs", "3", "--resume", resumed, "--save", resumed])
+        #expect(more.status == 0 && more.stderr.contains("Resuming after epoch 1 (step 8)"), "\(more.output)")
+        func epochLines(_ out: String) -> [Substring] {
+            out.split(separator: "\n").filter { $0.contains("| end of epoch") }.map { $0[$0.range(of: "train loss")!.lowerBound...] }
+        }
+        #expect(epochLines(more.stdout) == Array(epochLines(three.stdout).dropFirst()))
+        let state = try #require(try TranslationCheckpoint.load(from: URL(fileURLWithPath: resumed)).training)
+        #expect(state.epoch >= 2, "the later epochs should beat the first one's BLEU")
+        for name in ["straight", "resumed"] {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(name).optimizer.safetensors").path))
+        }
+        for suffix in ["safetensors", "optimizer.safetensors", "test.hyp.txt"] {
+            #expect(FileManager.default.contents(atPath: dir.appendingPathComponent("straight.\(suffix)").path)
+                    == FileManager.default.contents(atPath: dir.appendingPathComponent("resumed.\(suffix)").path), "\(suffix)")
+        }
+
+        let finished = try CLI.run(flags + ["--epochs", "\(state.epoch)", "--resume", resumed])
+        #expect(finished.status != 0 && finished.stderr.contains("has already trained \(state.epoch) epochs"), "\(finished.output)")
+        let otherSplit = try CLI.run(flags + ["--epochs", "4", "--resume", resumed, "--seed", "7"])
+        #expect(otherSplit.status != 0 && otherSplit.stderr.contains("was trained on other data or another split"), "\(otherSplit.output)")
     }
 
     @Test func translationErrors() throws {
