@@ -165,10 +165,12 @@ struct CLITests {
             #expect(fresh.status == 0 && fresh.stderr.contains("moment estimates start from zero"), "\(fresh.output)")
         }
 
-        try expectFailure(flags + ["--epochs", "2", "--resume", resumed], mentions: "has already trained 2 epochs; pass --epochs larger")
+        // (Each with a --save in the test's folder, so that a failing test leaves nothing behind.)
+        let scratch = ["--save", dir.appendingPathComponent("scratch.safetensors").path]
+        try expectFailure(flags + ["--epochs", "2", "--resume", resumed] + scratch, mentions: "has already trained 2 epochs; pass --epochs larger")
         let other = try CLI.corpus("a completely different corpus with other words\n")
-        try expectFailure(["train", "--data", other.path, "--epochs", "3", "--resume", resumed], mentions: "was trained on another corpus")
-        try expectFailure(flags + ["--resume", resumed, "--embeddings", straight], mentions: "cannot be combined")
+        try expectFailure(["train", "--data", other.path, "--epochs", "3", "--resume", resumed] + scratch, mentions: "was trained on another corpus")
+        try expectFailure(flags + ["--resume", resumed, "--embeddings", straight] + scratch, mentions: "cannot be combined")
     }
 
     /// With `<unk>` in the vocabulary (as in WikiText-2) an unknown prompt word is read as

@@ -74,9 +74,10 @@ struct TranslationCLITests {
                     == FileManager.default.contents(atPath: dir.appendingPathComponent("resumed.\(suffix)").path), "\(suffix)")
         }
 
-        let finished = try CLI.run(flags + ["--epochs", "\(state.epoch)", "--resume", resumed])
+        let scratch = ["--save", dir.appendingPathComponent("scratch.safetensors").path]  // never the working directory
+        let finished = try CLI.run(flags + ["--epochs", "\(state.epoch)", "--resume", resumed] + scratch)
         #expect(finished.status != 0 && finished.stderr.contains("has already trained \(state.epoch) epochs"), "\(finished.output)")
-        let otherSplit = try CLI.run(flags + ["--epochs", "4", "--resume", resumed, "--seed", "7"])
+        let otherSplit = try CLI.run(flags + ["--epochs", "4", "--resume", resumed, "--seed", "7"] + scratch)
         #expect(otherSplit.status != 0 && otherSplit.stderr.contains("was trained on other data or another split"), "\(otherSplit.output)")
     }
 
