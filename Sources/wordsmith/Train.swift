@@ -30,8 +30,9 @@ struct Train: ParsableCommand {
     var nhid: Int?
     @Option(help: "Number of layers.")
     var nlayers = 2
-    @Option(help: "Initial learning rate (default 20; with --resume, the saved run's).")
+    @Option(help: "Initial learning rate (default \(Int(Train.defaultLearningRate)); with --resume, the saved run's).")
     var lr: Float?
+    static let defaultLearningRate: Float = 20
     @Option(help: "Gradient clipping (maximum total norm).")
     var clip: Float = 0.25
     @Option(help: "Upper epoch limit (default 40; 3 on the demo corpus).")
@@ -92,7 +93,7 @@ struct Train: ParsableCommand {
         let test = BatchedStream(corpus.test, batchSize: 10)
         guard train.rows > 1 else { throw UserError("train.txt has too few tokens for --batch-size \(batchSize)") }
         let optimizerKind = optimizer ?? resumed?.optimizer.flatMap(Trainer.OptimizerKind.init(rawValue:)) ?? .sgd
-        let trainer = Trainer(model: lm, learningRate: lr ?? resumed?.learningRate ?? 20, clip: clip, bptt: bptt,
+        let trainer = Trainer(model: lm, learningRate: lr ?? resumed?.learningRate ?? Train.defaultLearningRate, clip: clip, bptt: bptt,
                               optimizer: optimizerKind)
         var checkpoint = Checkpoint(model: lm, vocabulary: corpus.vocabulary, tokenizer: tokenizer)
         let saveURL = URL(fileURLWithPath: save)
