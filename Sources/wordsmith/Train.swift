@@ -37,7 +37,7 @@ struct Train: ParsableCommand {
     var clip: Float = 0.25
     @Option(help: "Upper epoch limit (default 40; 3 on the demo corpus).")
     var epochs: Int?
-    @Option(name: .customLong("batch-size"), help: "Batch size.")
+    @Option(name: [.customLong("batch-size"), .customLong("batch_size")], help: "Batch size.")
     var batchSize = 20
     @Option(help: "Sequence length (truncated back-propagation through time).")
     var bptt = 35

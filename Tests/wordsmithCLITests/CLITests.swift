@@ -202,6 +202,8 @@ struct CLITests {
         try expectFailure(["train", "--data", dir.path, "--tied", "--emsize", "10", "--nhid", "12"], mentions: "--tied needs --emsize equal to --nhid")
         try expectFailure(["train", "--data", dir.path, "--model", "Transformer", "--emsize", "10", "--nhead", "3"], mentions: "divisible by --nhead")
         try expectFailure(["train", "--data", dir.path, "--bptt", "0"], mentions: "--bptt must be at least 1")
+        // The example's own spelling, --batch_size, is accepted too.
+        try expectFailure(["train", "--data", dir.path, "--batch_size", "0"], mentions: "--batch-size must be at least 1")
         try expectFailure(["train", "--data", dir.path, "--model", "LSTMX"], mentions: "unknown --model")
     }
 
