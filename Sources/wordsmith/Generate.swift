@@ -29,9 +29,16 @@ struct Generate: ParsableCommand {
     var topK: Int?
     @Option(name: .customLong("top-p"), help: "Sample only from the most likely words whose probability adds up to p.")
     var topP: Float?
+    // Flags of the example's generate.py: --data is not needed (the vocabulary is in the
+    // checkpoint) and --cuda / --mps / --accel have no meaning here.
+    @Option(help: .hidden)
+    var data: String?
+    @Flag(name: [.customLong("cuda"), .customLong("mps"), .customLong("accel")], help: .hidden)
+    var accelerator = false
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        if accelerator { throw ValidationError("Wordsmith runs on the CPU; drop --cuda / --mps / --accel") }
         if words < 0 { throw ValidationError("--words must not be negative") }
         if !(temperature > 0) { throw ValidationError("--temperature must be positive (1.0 is neutral)") }
         if let k = topK, k < 1 { throw ValidationError("--top-k must be at least 1") }
@@ -41,6 +48,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         common.logBackend()
+        if data != nil { Console.info("Note: --data is not needed; the checkpoint holds the vocabulary") }
         let ckpt = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
         let vocab = ckpt.vocabulary
         let promptIDs = try promptTokens(ckpt)

@@ -63,9 +63,18 @@ struct Train: ParsableCommand {
     var embeddings: String?
     @Option(help: ArgumentHelp("Continue a run from the model it saved: sizes, vocabulary, epochs done and learning rate (unless --lr is given) come from the file; --epochs stays the total.", valueName: "checkpoint"))
     var resume: String?
+    // Flags of PyTorch's example that have no meaning here: refused with a reason, not as unknown.
+    @Flag(name: [.customLong("cuda"), .customLong("mps"), .customLong("accel")], help: .hidden)
+    var accelerator = false
+    @Option(name: .customLong("onnx-export"), help: .hidden)
+    var onnxExport: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        if accelerator { throw ValidationError("Wordsmith trains on the CPU (both cores, BLAS); drop --cuda / --mps / --accel") }
+        if onnxExport != nil {
+            throw ValidationError("--onnx-export is not supported; checkpoints are safetensors with the example's parameter names, so load one into its model in PyTorch (see the README's Checkpoints) and export from there")
+        }
         if resume != nil && embeddings != nil { throw ValidationError("--resume and --embeddings cannot be combined: a resumed model already has its embeddings") }
         if bptt < 1 { throw ValidationError("--bptt must be at least 1, got \(bptt)") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
