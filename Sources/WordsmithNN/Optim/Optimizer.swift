@@ -9,7 +9,8 @@ public protocol Optimizer: AnyObject {
     /// one pass over the gradients fewer. The stored gradients are left as they are.
     func step(gradientScale: Float)
     /// The state carried between steps, its buffers named after the parameters in `names`
-    /// (`Module.namedParameters()`).
+    /// (`Module.namedParameters()`). The buffers are the optimizer's own tensors, not copies:
+    /// save them before the next step.
     func state(names: [(String, Tensor)]) -> OptimizerState
     /// Restores `state(names:)` of an optimizer over the same parameters.
     func restore(_ state: OptimizerState, names: [(String, Tensor)]) throws
