@@ -35,7 +35,7 @@ public struct Checkpoint {
         /// The optimizer (`sgd`, `adamw`); its state, when it has one, is in the file
         /// `optimizerStateURL(for:)` names.
         public var optimizer: String?
-        /// The random generator's position (`Generator.position`, four words in hex), so that
+        /// The random generator's position (`Generator.positionText`), so that
         /// a resumed run draws the dropout masks the uninterrupted run would have drawn.
         public var generator: [String]?
 
@@ -45,15 +45,12 @@ public struct Checkpoint {
             self.learningRate = learningRate
             self.validLoss = validLoss
             self.optimizer = optimizer
-            self.generator = generator.map { $0.position.map { String($0, radix: 16) } }
+            self.generator = generator?.positionText
         }
 
         /// Moves `generator` to the saved position; false when none was saved or it is malformed.
         public func restore(_ generator: Generator) -> Bool {
-            guard let words = self.generator?.compactMap({ UInt64($0, radix: 16) }), words.count == 4,
-                  words.contains(where: { $0 != 0 }) else { return false }
-            generator.position = words
-            return true
+            self.generator.map(generator.move(to:)) ?? false
         }
     }
 

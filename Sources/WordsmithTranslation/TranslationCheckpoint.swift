@@ -35,23 +35,18 @@ public struct TranslationCheckpoint {
         public var step: Int
         /// The validation BLEU of these weights, which later epochs must beat to be saved.
         public var bestBLEU: Double
-        /// The dropout generator's position (`Generator.position`, four words in hex).
+        /// The dropout generator's position (`Generator.positionText`).
         public var generator: [String]
 
         public init(epoch: Int, step: Int, bestBLEU: Double, generator: Generator) {
             self.epoch = epoch
             self.step = step
             self.bestBLEU = bestBLEU
-            self.generator = generator.position.map { String($0, radix: 16) }
+            self.generator = generator.positionText
         }
 
         /// Moves `generator` to the saved position; false when it is malformed.
-        public func restore(_ generator: Generator) -> Bool {
-            let words = self.generator.compactMap { UInt64($0, radix: 16) }
-            guard words.count == 4, words.contains(where: { $0 != 0 }) else { return false }
-            generator.position = words
-            return true
-        }
+        public func restore(_ generator: Generator) -> Bool { generator.move(to: self.generator) }
     }
 
     public init(model: Seq2SeqTransformer, sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary,

@@ -10,6 +10,20 @@ struct RandomTests {
         #expect(xs != (0..<100).map { _ in c.next() })
     }
 
+    /// A generator moved to another's saved position (`positionText`) draws what it draws next;
+    /// malformed text leaves it where it was.
+    @Test func savedPositionContinuesTheStream() {
+        let a = Generator(seed: 7)
+        for _ in 0..<5 { _ = a.next() }
+        let saved = a.positionText
+        let b = Generator(seed: 99)
+        #expect(b.move(to: saved))
+        #expect((0..<4).map { _ in a.next() } == (0..<4).map { _ in b.next() })
+        let c = Generator(seed: 3), before = c.position
+        for bad in [["1", "2", "3"], ["0", "0", "0", "0"], ["1", "2", "3", "zz"]] { #expect(!c.move(to: bad)) }
+        #expect(c.position == before)
+    }
+
     @Test func distributionsHaveTheRightMoments() {
         let g = Generator(seed: 7)
         let u = (0..<100_000).map { _ in g.uniform(-0.1, 0.1) }

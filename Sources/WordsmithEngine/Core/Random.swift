@@ -43,6 +43,18 @@ public final class Generator: RandomNumberGenerator {
         }
     }
 
+    /// `position` as text (four hex words), for a checkpoint's JSON metadata.
+    public var positionText: [String] { position.map { String($0, radix: 16) } }
+
+    /// Moves to a position written by `positionText`; false, without moving, when the text is
+    /// not four hex words, not all zero.
+    public func move(to text: [String]) -> Bool {
+        let words = text.compactMap { UInt64($0, radix: 16) }
+        guard text.count == 4, words.count == 4, words.contains(where: { $0 != 0 }) else { return false }
+        position = words
+        return true
+    }
+
     /// Uniform in [0, 1) with 24 random bits (every Float in the range is reachable evenly).
     @inline(__always)
     public func nextUnitFloat() -> Float { unitFloat(fromBits: state.next()) }
