@@ -158,11 +158,13 @@ static void choose_kernels(void) {
     adam_impl = generic_adam_update;
     dropout_impl = generic_dropout_mask;
 #ifdef WS_X86
-    // WORDSMITH_KERNELS=generic keeps the baseline versions (CI tests them this way).
+    // WORDSMITH_KERNELS=generic keeps the baseline versions, =avx2 skips AVX-512 (CI tests
+    // each set this way on its AVX-512 machine).
     const char *forced = getenv("WORDSMITH_KERNELS");
     if (forced && strcmp(forced, "generic") == 0) return;
+    int allow512 = !(forced && strcmp(forced, "avx2") == 0);
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
+    if (allow512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
         dot_impl = dot_avx512;
         update_impl = ns_update_avx512;
         row_max_impl = avx512_row_max;

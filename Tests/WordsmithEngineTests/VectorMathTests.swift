@@ -68,6 +68,26 @@ struct VectorMathTests {
         #expect(["generic", "avx2", "avx512"].contains(String(cString: ws_kernel_isa())))
     }
 
+    /// CI runs the kernel tests again with WORDSMITH_KERNELS=generic and =avx2 on a machine that
+    /// has AVX-512 (`.ci/run`): those passes only test what they claim if the choice is obeyed.
+    @Test func kernelSetFollowsTheEnvironment() {
+        let forced = ProcessInfo.processInfo.environment["WORDSMITH_KERNELS"] ?? "auto"
+        let isa = String(cString: ws_kernel_isa())
+        switch forced {
+        case "generic": #expect(isa == "generic")
+        case "avx2": #expect(isa == "avx2" || isa == "generic")  // generic only on CPUs without AVX2
+        default: #expect(isa != "generic" || !Self.cpuHasAVX2)
+        }
+    }
+
+    /// Whether /proc/cpuinfo lists AVX2 and FMA (Linux; elsewhere assume not).
+    static let cpuHasAVX2: Bool = {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+        let flags = info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        let words = Set(flags.split(separator: " "))
+        return words.contains("avx2") && words.contains("fma")
+    }()
+
     /// The vectorized LSTM and GRU gate kernels against Float64 formulas, over hidden sizes
     /// that leave every tail length and inputs from tiny to saturating.
     @Test func recurrentCellKernelsMatchDoublePrecision() {

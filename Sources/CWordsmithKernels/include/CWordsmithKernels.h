@@ -4,7 +4,7 @@
 /// Dense-vector kernels with runtime CPU dispatch: AVX-512 or AVX2+FMA versions are chosen
 /// once at first use when the CPU has them, so the default (baseline x86-64) build still runs
 /// everywhere. Swift compiles for SSE2 unless told otherwise. WORDSMITH_KERNELS=generic in the
-/// environment keeps the baseline versions.
+/// environment keeps the baseline versions; WORDSMITH_KERNELS=avx2 never takes AVX-512.
 
 /// Σ a[i]·b[i]
 float ws_dot(const float *a, const float *b, int n);
