@@ -94,37 +94,48 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 #define WS_LANES 4  // SSE2 width: wider generic vectors would change the calling convention
 #define WS_ATTR
 #define WS_NAME(x) generic_##x
+#define WS_FEW_ROWS 3  // 3 x 4 accumulators of the 16 vector registers
 #include "softmax_impl.h"
+#include "few_rows_impl.h"
 #include "adam_impl.h"
 #include "dropout_impl.h"
 #undef WS_LANES
 #undef WS_ATTR
 #undef WS_NAME
+#undef WS_FEW_ROWS
 #ifdef WS_X86
 #define WS_LANES 8
 #define WS_ATTR __attribute__((target("avx2,fma")))
 #define WS_NAME(x) avx2_##x
+#define WS_FEW_ROWS 3
 #include "softmax_impl.h"
+#include "few_rows_impl.h"
 #include "adam_impl.h"
 #include "dropout_impl.h"
 #undef WS_LANES
 #undef WS_ATTR
 #undef WS_NAME
+#undef WS_FEW_ROWS
 #define WS_LANES 16
 #define WS_ATTR __attribute__((target("avx512f,avx512dq")))
 #define WS_NAME(x) avx512_##x
+#define WS_FEW_ROWS 6  // 6 x 4 accumulators of the 32 vector registers
 #include "softmax_impl.h"
+#include "few_rows_impl.h"
 #include "adam_impl.h"
 #include "dropout_impl.h"
 #undef WS_LANES
 #undef WS_ATTR
 #undef WS_NAME
+#undef WS_FEW_ROWS
 #endif
 
 typedef float (*row_max_fn)(const float *, int);
 typedef double (*exp_sum_fn)(const float *, float, int);
 typedef double (*exp_shifted_fn)(const float *, float *, float, int);
 typedef void (*scaled_exp_fn)(const float *, float *, float, float, float, int, int);
+typedef void (*gemm_few_rows_fn)(const float *, int, int, int, const float *, int, int, float *, int);
+static gemm_few_rows_fn gemm_few_rows_impl;
 typedef void (*lstm_cell_fn)(const float *, const float *, float *, float *, float *, float *, int, int);
 typedef void (*gru_cell_fn)(const float *, const float *, const float *, float *, float *, int, int);
 static lstm_cell_fn lstm_cell_impl;
@@ -153,6 +164,7 @@ static void choose_kernels(void) {
     exp_sum_impl = generic_exp_sum;
     exp_shifted_impl = generic_exp_shifted;
     scaled_exp_impl = generic_scaled_exp;
+    gemm_few_rows_impl = generic_gemm_few_rows;
     lstm_cell_impl = generic_lstm_cell;
     gru_cell_impl = generic_gru_cell;
     adam_impl = generic_adam_update;
@@ -171,6 +183,7 @@ static void choose_kernels(void) {
         exp_sum_impl = avx512_exp_sum;
         exp_shifted_impl = avx512_exp_shifted;
         scaled_exp_impl = avx512_scaled_exp;
+        gemm_few_rows_impl = avx512_gemm_few_rows;
         lstm_cell_impl = avx512_lstm_cell;
         gru_cell_impl = avx512_gru_cell;
         adam_impl = avx512_adam_update;
@@ -183,6 +196,7 @@ static void choose_kernels(void) {
         exp_sum_impl = avx2_exp_sum;
         exp_shifted_impl = avx2_exp_shifted;
         scaled_exp_impl = avx2_scaled_exp;
+        gemm_few_rows_impl = avx2_gemm_few_rows;
         lstm_cell_impl = avx2_lstm_cell;
         gru_cell_impl = avx2_gru_cell;
         adam_impl = avx2_adam_update;
@@ -201,6 +215,9 @@ double ws_exp_sum(const float *x, float shift, int n) { return exp_sum_impl(x, s
 double ws_exp_shifted(const float *x, float *dst, float shift, int n) { return exp_shifted_impl(x, dst, shift, n); }
 void ws_scaled_exp(const float *x, float *dst, float shift, float scale, float offset, int accumulate, int n) {
     scaled_exp_impl(x, dst, shift, scale, offset, accumulate, n);
+}
+void ws_gemm_few_rows(const float *a, int lda, int m, int k, const float *b, int ldb, int n, float *c, int ldc) {
+    gemm_few_rows_impl(a, lda, m, k, b, ldb, n, c, ldc);
 }
 void ws_lstm_cell(const float *gates, const float *c, float *act, float *h_out, float *c_out, float *tanh_c_out,
                   int batch, int hidden) {

@@ -88,6 +88,33 @@ struct VectorMathTests {
         return words.contains("avx2") && words.contains("fma")
     }()
 
+    /// The few-rows product kernel (recurrent steps) against Float64 sums: row counts below, at
+    /// and past a register tile, column counts that leave whole 4-vector tiles, single vectors
+    /// and a partial vector, strides wider than the rows, and c accumulated onto, not replaced.
+    @Test func fewRowsProductMatchesDoublePrecision() {
+        let shapes = [1, 3, 6, 7, 13].flatMap { m in
+            [1, 7, 16, 64, 65, 200, 800].flatMap { n in [1, 5, 200].map { (m, n, $0) } }
+        }
+        for (m, n, k) in shapes where m * n * k <= 400_000 {
+            let g = Generator(seed: UInt64(m * 100_000 + n * 1000 + k))
+            let lda = k + 3, ldb = n + 5, ldc = n + 2
+            let a = (0..<(m * lda)).map { _ in g.uniform(-1, 1) }
+            let b = (0..<(k * ldb)).map { _ in g.uniform(-1, 1) }
+            var c = (0..<(m * ldc)).map { _ in g.uniform(-1, 1) }
+            let before = c
+            ws_gemm_few_rows(a, Int32(lda), Int32(m), Int32(k), b, Int32(ldb), Int32(n), &c, Int32(ldc))
+            for r in 0..<m {
+                for j in 0..<ldc {
+                    guard j < n else {  // past the n columns: untouched
+                        #expect(c[r * ldc + j] == before[r * ldc + j]); continue
+                    }
+                    let want = (0..<k).reduce(Double(before[r * ldc + j])) { $0 + Double(a[r * lda + $1]) * Double(b[$1 * ldb + j]) }
+                    #expect(abs(Double(c[r * ldc + j]) - want) <= 1e-5 * max(1, abs(want)), "m \(m) n \(n) k \(k) [\(r), \(j)]")
+                }
+            }
+        }
+    }
+
     /// The vectorized LSTM and GRU gate kernels against Float64 formulas, over hidden sizes
     /// that leave every tail length and inputs from tiny to saturating.
     @Test func recurrentCellKernelsMatchDoublePrecision() {

@@ -25,6 +25,12 @@ double ws_exp_shifted(const float *x, float *dst, float shift, int n);
 /// With shift = -logsumexp(x) this is the (scaled, label-smoothed) softmax of a row.
 void ws_scaled_exp(const float *x, float *dst, float shift, float scale, float offset, int accumulate, int n);
 
+/// c[r][j] += Σ_p a[r][p]·b[p][j] for r < m, j < n, p < k (row-major; lda, ldb, ldc the row
+/// strides): a matrix product for a with few rows (a recurrent step's rows on one core), with b
+/// read in place instead of packed as a BLAS does. Each sum runs in order of p from zero and
+/// is then added to c, as OpenBLAS's kernels do (the same results where both use FMA).
+void ws_gemm_few_rows(const float *a, int lda, int m, int k, const float *b, int ldb, int n, float *c, int ldc);
+
 /// One LSTM step, PyTorch's gate order (input, forget, cell, output). gates [batch, 4·hidden]
 /// (pre-activation), c [batch, hidden] -> act (activated gates, same layout as gates),
 /// h_out = o·tanh(c_out), c_out = f·c + i·g, tanh_c_out = tanh(c_out) (saved for backward).

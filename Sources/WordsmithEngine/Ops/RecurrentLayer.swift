@@ -49,6 +49,8 @@ public func recurrentLayer(_ cell: RecurrentCell, projected: Tensor, h0: Tensor,
     let recurrent = cell == .gru ? Tensor.uninitialized([t, b, g]) : nil
     let y = out.data, x = projected.data, w = weight.data, bs = bias.data
     if let cells, let c0 { cells.data.update(from: c0.data, count: b * h) }
+    // hPrev · W_hhᵀ for the n rows of one core at step s (see `RecurrentProduct`).
+    let product = RecurrentProduct(weight: w, gates: g, hidden: h, batch: b, steps: t)
 
     Parallel.forEachChunk(b, costPerItem: t * g * h) { rows in
         let r0 = rows.lowerBound, n = rows.count
@@ -62,21 +64,18 @@ public func recurrentLayer(_ cell: RecurrentCell, projected: Tensor, h0: Tensor,
                 // gates = projected + b_hh + h W_hhᵀ, written where the activations go.
                 let gates = act.data + (s * b + r0) * g
                 addRows(xs, bias: bs, into: gates, rows: n, width: g)
-                GEMM.sgemm(transA: false, transB: true, m: n, n: g, k: h, a: hPrev, lda: h, b: w, ldb: h,
-                           beta: 1, c: gates, ldc: g, serial: true)
+                product.add(hPrev, rows: n, into: gates)
                 ws_lstm_cell(gates, cells.data + (s * b + r0) * h, gates, hOut,
                              cells.data + ((s + 1) * b + r0) * h, tanhC.data + (s * b + r0) * h, Int32(n), Int32(h))
             case .gru:
                 guard let act, let recurrent else { return }
                 let gh = recurrent.data + (s * b + r0) * g
                 for r in 0..<n { (gh + r * g).update(from: bs, count: g) }
-                GEMM.sgemm(transA: false, transB: true, m: n, n: g, k: h, a: hPrev, lda: h, b: w, ldb: h,
-                           beta: 1, c: gh, ldc: g, serial: true)
+                product.add(hPrev, rows: n, into: gh)
                 ws_gru_cell(xs, gh, hPrev, act.data + (s * b + r0) * g, hOut, Int32(n), Int32(h))
             case .tanh, .relu:
                 addRows(xs, bias: bs, into: hOut, rows: n, width: h)
-                GEMM.sgemm(transA: false, transB: true, m: n, n: h, k: h, a: hPrev, lda: h, b: w, ldb: h,
-                           beta: 1, c: hOut, ldc: h, serial: true)
+                product.add(hPrev, rows: n, into: hOut)
                 if cell == .tanh {
                     for i in 0..<(n * h) { hOut[i] = VectorMath.tanh(hOut[i]) }
                 } else {
@@ -183,6 +182,49 @@ public func recurrentLayer(_ cell: RecurrentCell, projected: Tensor, h0: Tensor,
         if bias.requiresGrad {  // db += column sums of dGh
             let gb = bias.gradBuffer(), d = dGh.data
             for r in 0..<(t * b) { VectorMath.axpy(1, d + r * g, gb, count: g) }
+        }
+    }
+}
+
+/// The forward step's product `c[rows, G·H] += hPrev[rows, H] · W_hhᵀ` for one core's rows.
+///
+/// With few rows per core (the examples' batches of 10 and 20 on two cores), a BLAS call would
+/// pack all of W_hh (640 KB for the default LSTM) on every step, several times the cost of the
+/// arithmetic: evaluation spent 13% of its time in that packing. Instead W_hhᵀ is made once per
+/// sequence and `ws_gemm_few_rows` reads it in place. Its sums run in OpenBLAS's order, so the
+/// results are the same as before, bit for bit with OpenBLAS's FMA kernels. Many rows per core
+/// amortize the packing: those still go to `GEMM`, and so does a single step (generation), where
+/// the transposition would cost as much as it saves and one row goes to `sgemv`, which does not pack.
+private struct RecurrentProduct: @unchecked Sendable {
+    /// Rows per call up to which the kernel is used.
+    static let fewRows = 16
+    let weight: UnsafePointer<Float>
+    let gates: Int, hidden: Int
+    /// W_hhᵀ [H, G·H], for a sequence on which some core may get few rows.
+    let transposed: Storage?
+
+    init(weight: UnsafePointer<Float>, gates: Int, hidden: Int, batch: Int, steps: Int) {
+        self.weight = weight
+        self.gates = gates
+        self.hidden = hidden
+        if steps > 1 && batch <= Self.fewRows * Parallel.coreCount {
+            let t = Storage(count: gates * hidden, zeroed: false)
+            for j in 0..<gates {
+                for p in 0..<hidden { t.base[p * gates + j] = weight[j * hidden + p] }
+            }
+            transposed = t
+        } else {
+            transposed = nil
+        }
+    }
+
+    func add(_ hPrev: UnsafePointer<Float>, rows n: Int, into c: UnsafeMutablePointer<Float>) {
+        if let transposed, n <= Self.fewRows {
+            ws_gemm_few_rows(hPrev, Int32(hidden), Int32(n), Int32(hidden), transposed.base, Int32(gates),
+                             Int32(gates), c, Int32(gates))
+        } else {
+            GEMM.sgemm(transA: false, transB: true, m: n, n: gates, k: hidden, a: hPrev, lda: hidden, b: weight,
+                       ldb: hidden, beta: 1, c: c, ldc: gates, serial: true)
         }
     }
 }
