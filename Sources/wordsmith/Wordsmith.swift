@@ -10,7 +10,11 @@ struct Wordsmith: ParsableCommand {
             Start with `wordsmith train` (no arguments: trains on WikiText-2 in ./data/wikitext-2 if \
             present, otherwise on a small demo corpus shipped with the tool).
             """,
+        version: Wordsmith.version,
         subcommands: [Train.self, Evaluate.self, Generate.self, Bench.self, TranslateTrain.self, Translate.self, Bleu.self, Word2VecCommand.self, Similar.self, Analogy.self, EvaluateVectors.self, Info.self])
+
+    /// The tool's version (`wordsmith --version`, `wordsmith info`).
+    static let version = "0.1.0"
 }
 
 /// Options every command shares.
@@ -24,10 +28,12 @@ struct CommonOptions: ParsableArguments {
 }
 
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the compute backend (BLAS library, kernel, cores).")
+    static let configuration = CommandConfiguration(abstract: "Show the version and the compute backend (BLAS library and kernel, cores, C kernels).")
 
     func run() {
+        print("wordsmith \(Wordsmith.version)")
         print(BLASLibrary.summary)
         print("CPU cores used: \(Parallel.coreCount); AVX-512: \(BLASLibrary.cpuHasAVX512 ? "yes" : "no")")
+        print("Elementwise and small-product kernels: \(VectorMath.kernelSet)")
     }
 }

@@ -230,6 +230,16 @@ struct CLITests {
     @Test func verboseNamesTheGEMMBackend() throws {
         let r = try CLI.run(["info"])
         #expect(r.status == 0 && r.stdout.contains("GEMM:"))
+        let forced = ProcessInfo.processInfo.environment["WORDSMITH_KERNELS"]
+        #expect(r.stdout.contains("kernels: \(forced == "generic" ? "generic" : "")"))
+    }
+
+    @Test func versionIsPrinted() throws {
+        let r = try CLI.run(["--version"])
+        #expect(r.status == 0)
+        #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3,
+                "expected a semantic version, got \(r.stdout)")
+        #expect(try CLI.run(["info"]).stdout.hasPrefix("wordsmith \(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))"))
     }
 }
 

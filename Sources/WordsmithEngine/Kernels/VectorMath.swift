@@ -9,6 +9,10 @@ import Foundation
 public enum VectorMath {
     public typealias V = SIMD8<Float>
 
+    /// The instruction set the C kernels run on: "avx512", "avx2" or "generic" (chosen at
+    /// start-up from the CPU; WORDSMITH_KERNELS=generic or =avx2 chooses a lesser one).
+    public static var kernelSet: String { String(cString: ws_kernel_isa()) }
+
     @inline(__always)
     public static func exp(_ x: Float) -> Float {
         Foundation.expf(x)
