@@ -23,6 +23,11 @@ public struct LanguageModelBenchmark {
         public var limitGFLOPPerSecond: Double
         /// Achieved / limit.
         public var fractionOfLimit: Double
+        /// Where it ran: the matrix-product backend (BLAS library and kernel, or "built-in"),
+        /// the C kernels' instruction set and the cores used, so that a saved result says so.
+        public var gemmBackend: String
+        public var kernels: String
+        public var cores: Int
 
         enum CodingKeys: String, CodingKey {
             case model, vocabulary
@@ -35,6 +40,8 @@ public struct LanguageModelBenchmark {
             case achievedGFLOPPerSecond = "achieved_gflop_per_s"
             case limitGFLOPPerSecond = "limit_gflop_per_s"
             case fractionOfLimit = "fraction_of_limit"
+            case gemmBackend = "gemm_backend"
+            case kernels, cores
         }
     }
 
@@ -106,7 +113,9 @@ public struct LanguageModelBenchmark {
                       evalTokensPerSecond: evalRate, generateTokensPerSecond: generateRate,
                       generateFullPrefixTokensPerSecond: fullPrefixRate,
                       peakRSSBytes: Self.peakResidentBytes(), trainFLOPPerToken: flop,
-                      achievedGFLOPPerSecond: gflops, limitGFLOPPerSecond: limit, fractionOfLimit: gflops / limit)
+                      achievedGFLOPPerSecond: gflops, limitGFLOPPerSecond: limit, fractionOfLimit: gflops / limit,
+                      gemmBackend: BLASLibrary.shared.map { "\($0.path), kernel \($0.coreName ?? "unknown")" } ?? "built-in",
+                      kernels: VectorMath.kernelSet, cores: Parallel.coreCount)
     }
 
     /// GFLOP/s of the three matrix products of this config's output layer (scores = H Wᵀ,

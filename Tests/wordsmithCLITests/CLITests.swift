@@ -72,6 +72,10 @@ struct CLITests {
             #expect(v > 0, "\(key) = \(v)")
         }
         #expect(values["vocabulary"] as? Int == 9)  // 8 words and <eos>
+        // Where it ran, so that a saved result says so.
+        #expect(["avx512", "avx2", "generic"].contains(values["kernels"] as? String ?? ""))
+        #expect((values["cores"] as? Int ?? 0) >= 1)
+        #expect(!(values["gemm_backend"] as? String ?? "").isEmpty)
     }
 
     @Test func helpListsTheCommands() throws {
