@@ -23,7 +23,7 @@ public struct LanguageModelBenchmark {
         public var limitGFLOPPerSecond: Double
         /// Achieved / limit.
         public var fractionOfLimit: Double
-        /// Where it ran: the matrix-product backend (BLAS library and kernel, or "built-in"),
+        /// Where it ran: the matrix-product backend (BLAS library and kernel, or built-in),
         /// the C kernels' instruction set and the cores used, so that a saved result says so.
         public var gemmBackend: String
         public var kernels: String
@@ -114,7 +114,7 @@ public struct LanguageModelBenchmark {
                       generateFullPrefixTokensPerSecond: fullPrefixRate,
                       peakRSSBytes: Self.peakResidentBytes(), trainFLOPPerToken: flop,
                       achievedGFLOPPerSecond: gflops, limitGFLOPPerSecond: limit, fractionOfLimit: gflops / limit,
-                      gemmBackend: BLASLibrary.shared.map { "\($0.path), kernel \($0.coreName ?? "unknown")" } ?? "built-in",
+                      gemmBackend: BLASLibrary.backendName,
                       kernels: VectorMath.kernelSet, cores: Parallel.coreCount)
     }
 

@@ -50,9 +50,8 @@ struct Bench: ParsableCommand {
         // The limit, measured once: every default config has the same output layer.
         let limit = LanguageModelBenchmark(config: LanguageModelConfig(kind: "LSTM", ntoken: vocabulary)).measureLimit()
         if !json {
-            let backend = BLASLibrary.shared.map { "BLAS kernel \($0.coreName ?? $0.path)" } ?? "built-in GEMM"
             print(String(format: "limit: %.1f GFLOP/s", limit)
-                  + ", the output layer's three matrix products alone on this machine (\(backend); "
+                  + ", the output layer's three matrix products alone on this machine (\(BLASLibrary.backendName); "
                   + "C kernels \(VectorMath.kernelSet), \(Parallel.coreCount) cores)")
             print("model         train tok/s   eval tok/s    gen tok/s   peak RSS   GFLOP/s   of limit")
         }

@@ -96,6 +96,12 @@ public struct BLASLibrary: @unchecked Sendable {
         return nil
     }
 
+    /// The matrix-product backend in a few words ("libopenblas.so.0, kernel SkylakeX", or
+    /// "built-in GEMM"), for benchmark results.
+    public static var backendName: String {
+        shared.map { "\($0.path), kernel \($0.coreName ?? "unknown")" } ?? "built-in GEMM"
+    }
+
     /// One line saying which matrix-product backend is in use, for `--verbose`.
     public static var summary: String {
         guard let b = shared else {
