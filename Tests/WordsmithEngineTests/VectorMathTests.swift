@@ -76,17 +76,9 @@ struct VectorMathTests {
         switch forced {
         case "generic": #expect(isa == "generic")
         case "avx2": #expect(isa == "avx2" || isa == "generic")  // generic only on CPUs without AVX2
-        default: #expect(isa != "generic" || !Self.cpuHasAVX2)
+        default: #expect(isa != "generic" || !BLASLibrary.cpuHas("avx2", "fma"))
         }
     }
-
-    /// Whether /proc/cpuinfo lists AVX2 and FMA (Linux; elsewhere assume not).
-    static let cpuHasAVX2: Bool = {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
-        let flags = info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
-        let words = Set(flags.split(separator: " "))
-        return words.contains("avx2") && words.contains("fma")
-    }()
 
     /// The few-rows product kernel (recurrent steps) against Float64 sums: row counts below, at
     /// and past a register tile, column counts that leave whole 4-vector tiles, single vectors

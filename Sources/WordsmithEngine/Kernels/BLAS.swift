@@ -39,10 +39,14 @@ public struct BLASLibrary: @unchecked Sendable {
     public static let shared: BLASLibrary? = load()
 
     /// Whether the CPU has AVX-512 Foundation instructions (from /proc/cpuinfo on Linux).
-    public static var cpuHasAVX512: Bool {
+    public static var cpuHasAVX512: Bool { cpuHas("avx512f") }
+
+    /// Whether /proc/cpuinfo lists every one of these CPU flags (Linux; elsewhere false).
+    public static func cpuHas(_ flags: String...) -> Bool {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
-        guard let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        return flags.split(separator: " ").contains("avx512f")
+        guard let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        let listed = Set(line.split(separator: " ").map(String.init))
+        return flags.allSatisfy(listed.contains)
     }
 
     static func load() -> BLASLibrary? {
