@@ -60,9 +60,13 @@ public final class Trainer {
 
     /// One pass over `data`. Calls `report` every `logInterval` batches (and `shouldStop`
     /// before each batch, for Ctrl-C); `maxBatches` limits the pass (for --dry-run).
+    /// `afterStep(n)` runs after every `stepInterval`-th update (n updates done), for
+    /// evaluations during the epoch; the training it sees is not changed by it, so long as it
+    /// only evaluates (`evaluate` draws no random numbers and keeps its own hidden state).
     /// Returns the mean training loss.
     @discardableResult
     public func trainEpoch(_ data: BatchedStream, logInterval: Int, maxBatches: Int? = nil,
+                           stepInterval: Int? = nil, afterStep: (Int) -> Void = { _ in },
                            shouldStop: () -> Bool = { false }, report: (Progress) -> Void) throws -> Double {
         model.module.train()
         var state = model.initialState(batch: data.batchSize)
@@ -93,6 +97,11 @@ public final class Trainer {
                 intervalLoss = 0
                 intervalTokens = 0
                 intervalStart = Date()
+            }
+            if let stepInterval, epochBatches % stepInterval == 0 {
+                let paused = Date()
+                afterStep(epochBatches)
+                intervalStart += Date().timeIntervalSince(paused)  // ms/batch counts training only
             }
         }
         return epochBatches > 0 ? epochLoss / Double(epochBatches) : .nan

@@ -49,6 +49,12 @@ struct Train: ParsableCommand {
     var seed: UInt64 = 1111
     @Option(name: .customLong("log-interval"), help: "Report interval in batches.")
     var logInterval = 200
+    @Option(name: .customLong("eval-interval"),
+            help: "Also report validation perplexity every N batches within an epoch (default: only at each epoch's end).")
+    var evalInterval: Int?
+    @Option(name: .customLong("eval-window"),
+            help: ArgumentHelp("With --eval-interval: evaluate only in each epoch's last W batches, and report the perplexity of the mean validation loss over those evaluations and the epoch's end (a steadier measure than the end alone, which moves by several percent from one batch to the next at --lr 20).", valueName: "W"))
+    var evalWindow: Int?
     @Option(help: "Where to save the final model (safetensors).")
     var save = "model.safetensors"
     @Option(help: "Number of heads in the Transformer's attention.")
@@ -79,6 +85,11 @@ struct Train: ParsableCommand {
         if bptt < 1 { throw ValidationError("--bptt must be at least 1, got \(bptt)") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if logInterval < 1 { throw ValidationError("--log-interval must be at least 1") }
+        if let evalInterval, evalInterval < 1 { throw ValidationError("--eval-interval must be at least 1, got \(evalInterval)") }
+        if let evalWindow {
+            if evalInterval == nil { throw ValidationError("--eval-window needs --eval-interval (how often to evaluate within the window)") }
+            if evalWindow < 1 { throw ValidationError("--eval-window must be at least 1, got \(evalWindow)") }
+        }
         if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         let probe = LanguageModelConfig(kind: model, ntoken: 1, emsize: emsize ?? 200, nhid: nhid ?? 200,
@@ -128,12 +139,24 @@ struct Train: ParsableCommand {
                 try save(checkpoint, trainer, to: saveURL)
             }
         }
+        var windowLosses: [Double] = []  // validation losses within the epoch's --eval-window
         while epoch <= totalEpochs {
             let epochStart = Date()
             let trainLoss: Double
             do {
-                trainLoss = try trainer.trainEpoch(train, logInterval: logInterval, maxBatches: dryRun ? 1 : nil,
-                                                   shouldStop: { InterruptFlag.shared.isRaised }) { p in
+                let batches = train.chunkCount(bptt: bptt)
+                windowLosses = []
+                trainLoss = try trainer.trainEpoch(
+                    train, logInterval: logInterval, maxBatches: dryRun ? 1 : nil, stepInterval: evalInterval,
+                    afterStep: { done in
+                        // The epoch's end is evaluated below; --eval-window skips the evaluations before it.
+                        guard done < batches, batches - done < evalWindow ?? .max else { return }
+                        let loss = Trainer.evaluate(lm, valid, bptt: bptt)
+                        windowLosses.append(loss)
+                        Console.line(String(format: "| epoch %3d | %5d/%5d batches | valid loss %5.2f | valid ppl %8.2f",
+                                            epoch, done, batches, loss, exp(loss)))
+                    },
+                    shouldStop: { InterruptFlag.shared.isRaised }) { p in
                     Console.line(String(format: "| epoch %3d | %5d/%5d batches | lr %02.2f | ms/batch %5.2f | loss %5.2f | ppl %8.2f",
                                         epoch, p.batch, p.batches, p.learningRate, p.msPerBatch, p.loss, p.perplexity))
                     let left = Double(p.batches - p.batch) * p.msPerBatch / 1000
@@ -153,6 +176,12 @@ struct Train: ParsableCommand {
             Console.line(String(repeating: "-", count: 89))
             Console.line(String(format: "| end of epoch %3d | time: %5.2fs | valid loss %5.2f | valid ppl %8.2f",
                                 epoch, Date().timeIntervalSince(epochStart), validLoss, exp(validLoss)))
+            if evalWindow != nil {
+                let losses = windowLosses + [validLoss]
+                let mean = losses.reduce(0, +) / Double(losses.count)
+                Console.line(String(format: "| epoch %3d window | %d evaluations in the last %d batches | mean valid loss %5.2f | window ppl %8.2f",
+                                    epoch, losses.count, evalWindow ?? 0, mean, exp(mean)))
+            }
             Console.line(String(repeating: "-", count: 89))
             curve.append((epoch, trainLoss, validLoss))
             if let b = best, validLoss >= b {

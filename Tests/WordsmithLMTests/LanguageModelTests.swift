@@ -184,6 +184,31 @@ struct RepeatabilityTests {
         let first = try run(), second = try run()
         #expect(first == second)
     }
+
+    /// `wordsmith train --eval-interval` evaluates between updates: that must not change the
+    /// run (evaluation draws no random numbers and keeps its own hidden state).
+    @Test("evaluating within an epoch leaves the training run bit-for-bit the same", arguments: ["LSTM", "Transformer"])
+    func evaluationsDoNotChangeTraining(kind: String) throws {
+        let c = try Corpus(folder: try makeCorpus(train: LanguageModelTests.text, valid: LanguageModelTests.text, test: LanguageModelTests.text))
+        func run(evaluateEvery interval: Int?) throws -> (parameters: [Float], evaluations: [Int]) {
+            let model = LanguageModel(LanguageModelConfig(kind: kind, ntoken: c.vocabulary.count, emsize: 16, nhid: 16, dropout: 0.3),
+                                      generator: Generator(seed: 1111))
+            let trainer = Trainer(model: model, learningRate: 5, clip: 0.25, bptt: 6)
+            let valid = BatchedStream(c.valid, batchSize: 3)
+            var evaluations: [Int] = []
+            try trainer.trainEpoch(BatchedStream(c.train, batchSize: 4), logInterval: 1000, stepInterval: interval,
+                                   afterStep: { done in
+                                       evaluations.append(done)
+                                       #expect(Trainer.evaluate(model, valid, bptt: 6).isFinite)
+                                   }) { _ in }
+            return (model.module.parameters().flatMap(\.scalars), evaluations)
+        }
+        let plain = try run(evaluateEvery: nil), evaluated = try run(evaluateEvery: 3)
+        let batches = Array(BatchedStream(c.train, batchSize: 4).chunkStarts(bptt: 6)).count
+        #expect(plain.evaluations.isEmpty)
+        #expect(evaluated.evaluations == Array(stride(from: 3, through: batches, by: 3)))
+        #expect(plain.parameters == evaluated.parameters)
+    }
 }
 
 @Suite("Fused cross-entropy at vocabulary scale")
