@@ -214,6 +214,33 @@ struct CLITests {
         try expectFailure(["train", "--data", dir.path, "--cuda"], mentions: "Wordsmith trains on the CPU")
         try expectFailure(["train", "--data", dir.path, "--onnx-export", "m.onnx"], mentions: "--onnx-export is not supported")
         try expectFailure(["train", "--data", dir.path, "--model", "LSTMX"], mentions: "unknown --model")
+        try expectFailure(["train", "--data", dir.path, "--eval-interval", "0"], mentions: "--eval-interval must be at least 1")
+        try expectFailure(["train", "--data", dir.path, "--eval-window", "20"], mentions: "--eval-window needs --eval-interval")
+    }
+
+    /// --eval-interval with --eval-window evaluates in the epoch's last batches and reports the
+    /// mean; the run itself ends exactly as one without them.
+    @Test func evaluationsWithinTheEpochLeaveTheRunUnchanged() throws {
+        let dir = try CLI.corpus()
+        func train(_ extra: [String]) throws -> CLI.Result {
+            let r = try CLI.run(["train", "--data", dir.path, "--emsize", "16", "--nhid", "16", "--batch-size", "4", "--bptt", "5",
+                                 "--epochs", "1", "--save", dir.appendingPathComponent("m\(extra.count).safetensors").path] + extra)
+            #expect(r.status == 0, "\(r.output)")
+            return r
+        }
+        let plain = try train([]), evaluated = try train(["--eval-interval", "5", "--eval-window", "12"])
+        // 450 words in 4 rows of 112: 22 chunks of 5 (and a last one of 1). Evaluations after 15
+        // and 20 updates (those within the last 12 of the 22), then the epoch's end: a window of 3.
+        let lines = evaluated.stdout.split(separator: "\n")
+        #expect(lines.filter { $0.contains("batches | valid loss") }.map { $0.split(separator: "|")[1] }
+                == ["    15/   22 batches ", "    20/   22 batches "], "\(evaluated.stdout)")
+        #expect(lines.contains { $0.contains("| epoch   1 window | 3 evaluations in the last 12 batches |") }, "\(evaluated.stdout)")
+        func endOfEpoch(_ r: CLI.Result) -> [String] {
+            r.stdout.split(separator: "\n").filter { $0.contains("valid ppl") && $0.contains("end of epoch") || $0.contains("test ppl") }
+                .map { String($0.split(separator: "|").last ?? "") }
+        }
+        #expect(endOfEpoch(plain).count == 2)
+        #expect(endOfEpoch(plain) == endOfEpoch(evaluated))
     }
 
     @Test func nonFiniteLossStopsWithAMessage() throws {
