@@ -28,7 +28,9 @@ struct TranslationTrainingTests {
         let trainer = TranslationTrainer(model: model, schedule: .inverseSquareRoot(dModel: 32, warmup: 50, scale: 0.3), labelSmoothing: 0.1)
         let batches = TranslationBatch.batches(corpus.train, batchSize: 32, seed: 1)
         let before = trainer.evaluate(batches)
-        for _ in 0..<12 { for b in batches { try trainer.trainStep(b) } }
+        // 16 epochs: test BLEU 49-52 on a Zen 3 with the AVX2 or the baseline kernels and
+        // OpenBLAS or the built-in GEMM; 12 gave 39.8 there, under the bar below.
+        for _ in 0..<16 { for b in batches { try trainer.trainStep(b) } }
         let after = trainer.evaluate(batches)
         #expect(after < before / 4, "loss \(before) -> \(after)")
 
