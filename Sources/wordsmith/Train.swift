@@ -53,7 +53,7 @@ struct Train: ParsableCommand {
             help: "Also report validation perplexity every N batches within an epoch (default: only at each epoch's end).")
     var evalInterval: Int?
     @Option(name: .customLong("eval-window"),
-            help: ArgumentHelp("With --eval-interval: evaluate only in each epoch's last W batches, and report the perplexity of the mean validation loss over those evaluations and the epoch's end (a steadier measure than the end alone, which moves by several percent from one batch to the next at --lr 20).", valueName: "W"))
+            help: ArgumentHelp("With --eval-interval: evaluate only in each epoch's last W batches, and report the perplexity of the mean validation loss over those evaluations and the epoch's end (a steadier measure than the end alone, which moves by several percent from one evaluation to the next at --lr 20).", valueName: "W"))
     var evalWindow: Int?
     @Option(help: "Where to save the final model (safetensors).")
     var save = "model.safetensors"
@@ -139,13 +139,12 @@ struct Train: ParsableCommand {
                 try save(checkpoint, trainer, to: saveURL)
             }
         }
-        var windowLosses: [Double] = []  // validation losses within the epoch's --eval-window
         while epoch <= totalEpochs {
             let epochStart = Date()
+            var windowLosses: [Double] = []  // validation losses within this epoch's --eval-window
             let trainLoss: Double
             do {
                 let batches = train.chunkCount(bptt: bptt)
-                windowLosses = []
                 trainLoss = try trainer.trainEpoch(
                     train, logInterval: logInterval, maxBatches: dryRun ? 1 : nil, stepInterval: evalInterval,
                     afterStep: { done in
