@@ -81,15 +81,6 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 #define WS_X86 1
 #endif
 
-// SplitMix64's output mix (Random.swift's), for one 64-bit value or a vector of them: the
-// same operators serve both, so dropout_impl.h's vector loop and scalar tail share it.
-#define WS_SPLITMIX64_MIX(z)                            \
-    do {                                                \
-        (z) = ((z) ^ ((z) >> 30)) * 0xBF58476D1CE4E5B9ull; \
-        (z) = ((z) ^ ((z) >> 27)) * 0x94D049BB133111EBull; \
-        (z) ^= (z) >> 31;                               \
-    } while (0)
-
 // Softmax and cross-entropy row kernels, one instantiation per instruction set.
 #define WS_LANES 4  // SSE2 width: wider generic vectors would change the calling convention
 #define WS_ATTR
@@ -98,7 +89,6 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 #include "softmax_impl.h"
 #include "few_rows_impl.h"
 #include "adam_impl.h"
-#include "dropout_impl.h"
 #undef WS_LANES
 #undef WS_ATTR
 #undef WS_NAME
@@ -111,7 +101,6 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 #include "softmax_impl.h"
 #include "few_rows_impl.h"
 #include "adam_impl.h"
-#include "dropout_impl.h"
 #undef WS_LANES
 #undef WS_ATTR
 #undef WS_NAME
@@ -123,7 +112,6 @@ static void ns_update_avx512(float g, float *u, float *e, const float *x, int n)
 #include "softmax_impl.h"
 #include "few_rows_impl.h"
 #include "adam_impl.h"
-#include "dropout_impl.h"
 #undef WS_LANES
 #undef WS_ATTR
 #undef WS_NAME
@@ -142,8 +130,6 @@ static lstm_cell_fn lstm_cell_impl;
 static gru_cell_fn gru_cell_impl;
 typedef void (*adam_fn)(float *, const float *, float *, float *, int, const ws_adam_params *);
 static adam_fn adam_impl;
-typedef void (*dropout_fn)(float *, const float *, float *, long long, long long, unsigned long long, unsigned, float);
-static dropout_fn dropout_impl;
 static row_max_fn row_max_impl;
 static exp_sum_fn exp_sum_impl;
 static exp_shifted_fn exp_shifted_impl;
@@ -168,7 +154,6 @@ static void choose_kernels(void) {
     lstm_cell_impl = generic_lstm_cell;
     gru_cell_impl = generic_gru_cell;
     adam_impl = generic_adam_update;
-    dropout_impl = generic_dropout_mask;
 #ifdef WS_X86
     // WORDSMITH_KERNELS=generic keeps the baseline versions, =avx2 skips AVX-512 (CI tests
     // each set this way on its AVX-512 machine).
@@ -187,7 +172,6 @@ static void choose_kernels(void) {
         lstm_cell_impl = avx512_lstm_cell;
         gru_cell_impl = avx512_gru_cell;
         adam_impl = avx512_adam_update;
-        dropout_impl = avx512_dropout_mask;
         isa = "avx512";
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         dot_impl = dot_avx2;
@@ -200,7 +184,6 @@ static void choose_kernels(void) {
         lstm_cell_impl = avx2_lstm_cell;
         gru_cell_impl = avx2_gru_cell;
         adam_impl = avx2_adam_update;
-        dropout_impl = avx2_dropout_mask;
         isa = "avx2";
     }
 #endif
@@ -228,8 +211,4 @@ void ws_gru_cell(const float *gi, const float *gh, const float *h, float *act, f
 }
 void ws_adam_update(float *x, const float *g, float *m, float *v, int n, const ws_adam_params *params) {
     adam_impl(x, g, m, v, n, params);
-}
-void ws_dropout_mask(float *mask, const float *x, float *out, long long start, long long n, unsigned long long key,
-                     unsigned threshold, float keep) {
-    dropout_impl(mask, x, out, start, n, key, threshold, keep);
 }

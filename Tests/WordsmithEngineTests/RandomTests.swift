@@ -45,40 +45,27 @@ struct RandomTests {
         #expect(dropped > 200 && dropped < 300)
     }
 
-    /// Value i of a counter stream is SplitMix64's (i+1)-th number from the key.
-    @Test func counterStreamIsSplitMix64ByPosition() {
-        let stream = Generator(seed: 5).counterStream()
-        var state = stream.key
-        for i in 0..<1000 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            #expect(stream.unitFloat(i) == Float(z >> 40) / 16_777_216, "position \(i)")
-        }
-    }
-
-    /// A mask large enough to be filled on several cores equals the one drawn position by
-    /// position, and keeps close to 1 - p of the elements.
-    @Test func largeDropoutMaskDoesNotDependOnTheSplit() {
+    /// A mask is the generator's next `n` draws in order, `nextUnitFloat() < p` dropping: the
+    /// rule of the code before the speed-ups, so a seed gives that code's masks; and the
+    /// generator ends where n draws leave it, so later draws continue the same stream.
+    @Test func dropoutMaskIsTheGeneratorsNextDraws() {
         let n = 1 << 20, p: Float = 0.1
         let x = Tensor(shape: [n], repeating: 1)
-        let out = dropout(x, p: p, generator: Generator(seed: 9)).scalars
-        let stream = Generator(seed: 9).counterStream()
-        let expected = (0..<n).map { stream.unitFloat($0) < p ? Float(0) : 1 / (1 - p) }
+        let g = Generator(seed: 9), reference = Generator(seed: 9)
+        let out = dropout(x, p: p, generator: g).scalars
+        let expected = (0..<n).map { _ in reference.nextUnitFloat() < p ? Float(0) : 1 / (1 - p) }
         #expect(out == expected)
+        #expect(g.position == reference.position)
+        #expect(g.next() == reference.next())
         let dropped = Double(out.filter { $0 == 0 }.count) / Double(n)
         #expect(abs(dropped - Double(p)) < 0.002)
     }
 
-    /// Masks behave as independent draws with probability p, like the element-by-element
-    /// xoshiro256** masks of the code before the speed-ups: neighbours in one mask, the same
-    /// position in successive masks (keys drawn one after the other) and positions one
-    /// counter-step apart across masks are dropped together p² of the time. At p = 0.2 a pair
-    /// rate over 400,000 pairs has a standard error of 3e-4 and the drop rate over 410,000 draws
-    /// one of 6e-4; the bounds are about 10 and 5 of them (a stream that repeated its masks
-    /// would pair 0.2 of the time, not 0.04).
+    /// Masks behave as independent draws with probability p: neighbours in one mask, the same
+    /// position in successive masks and positions one apart across masks are dropped together
+    /// p² of the time. At p = 0.2 a pair rate over 400,000 pairs has a standard error of 3e-4
+    /// and the drop rate over 410,000 draws one of 6e-4; the bounds are about 10 and 5 of them
+    /// (a generator that repeated its masks would pair 0.2 of the time, not 0.04).
     @Test func dropoutMasksAreIndependent() {
         let g = Generator(seed: 33), p: Float = 0.2, n = 10_000, masks = 41
         let x = Tensor(shape: [n], repeating: 1)
@@ -99,22 +86,24 @@ struct RandomTests {
         #expect(abs(single - Double(p)) < 0.003)
     }
 
-    /// The vectorized mask kernel gives exactly the scalar rule `unitFloat(i) < p` at every
-    /// position, for probabilities with p·2²⁴ whole (0.25, 0.5) or not (0.1, 0.3), lengths
-    /// that leave a tail, and the fused product with x.
-    @Test(arguments: [Float(0.1), 0.25, 0.3, 0.5, 0.9])
+    /// The C mask kernel gives exactly the Swift rule `nextUnitFloat() < p` draw by draw, for
+    /// probabilities with p·2²⁴ whole (0.25, 0.5) or not (0.1, 0.3), p = 0 and 1, several
+    /// lengths, and the fused product with x.
+    @Test(arguments: [Float(0), 0.1, 0.25, 0.3, 0.5, 0.9, 1])
     func dropoutMaskKernelMatchesTheScalarRule(p: Float) {
-        let stream = Generator(seed: 21).counterStream()
         let g = Generator(seed: 4)
         for n in [1, 7, 33, 1000] {
             let x = (0..<n).map { _ in g.uniform(-2, 2) }
+            let kernel = Generator(seed: 21), reference = Generator(seed: 21)
             var mask = [Float](repeating: -1, count: n), out = [Float](repeating: -1, count: n)
             x.withUnsafeBufferPointer { xp in
-                stream.fillDropoutMask(&mask, count: n, p: p, applyingTo: xp.baseAddress, output: &out)
+                kernel.fillDropoutMask(&mask, count: n, p: p, applyingTo: xp.baseAddress, output: &out)
             }
-            let expected = (0..<n).map { stream.unitFloat($0) < p ? Float(0) : 1 / (1 - p) }
+            let keep: Float = p >= 1 ? 0 : 1 / (1 - p)
+            let expected = (0..<n).map { _ in reference.nextUnitFloat() < p ? Float(0) : keep }
             #expect(mask == expected, "n \(n)")
             #expect(out == zip(x, expected).map { $0 * $1 }, "n \(n)")
+            #expect(kernel.position == reference.position, "n \(n)")
         }
     }
 }

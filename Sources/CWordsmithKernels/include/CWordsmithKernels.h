@@ -51,11 +51,13 @@ typedef struct {
 /// x = x·decay - step_size·m / (√v / bc2_root + eps).
 void ws_adam_update(float *x, const float *g, float *m, float *v, int n, const ws_adam_params *params);
 
-/// Dropout for elements start..<start+n of the counter-based SplitMix64 stream keyed by `key`:
-/// mask[i] = 0 where (mix(key + (start + i + 1)·γ) >> 40) < threshold, else keep; and
-/// out[i] = x[i]·mask[i] when x is not NULL. threshold = ⌈p·2²⁴⌉ drops with probability p.
-void ws_dropout_mask(float *mask, const float *x, float *out, long long start, long long n, unsigned long long key,
-                     unsigned threshold, float keep);
+/// Inverted dropout with the masks drawn element by element from xoshiro256** (Generator in
+/// Random.swift), whose four state words `state` are advanced by n draws: draw i gives
+/// u = (xoshiro256**() >> 40), mask[i] = u < threshold ? 0 : keep, and out[i] = x[i]·mask[i]
+/// when x is not NULL. threshold = ⌈p·2²⁴⌉ drops with probability p: exactly the rule
+/// `nextUnitFloat() < p` of the code before the speed-ups, so its masks are reproduced.
+void ws_xoshiro_dropout_mask(unsigned long long state[4], float *mask, const float *x, float *out, long long n,
+                             unsigned threshold, float keep);
 
 /// Which instruction set the kernels use: "avx512", "avx2" or "generic".
 const char *ws_kernel_isa(void);

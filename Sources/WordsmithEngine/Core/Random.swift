@@ -59,10 +59,22 @@ public final class Generator: RandomNumberGenerator {
     @inline(__always)
     public func nextUnitFloat() -> Float { unitFloat(fromBits: state.next()) }
 
-    /// A stream of uniform numbers addressed by index, keyed by one draw from this generator:
-    /// element i needs no other element, so large masks (dropout) fill in parallel and still
-    /// depend only on the seed, not on how the work was split.
-    public func counterStream() -> CounterStream { CounterStream(key: next()) }
+    /// Inverted dropout's multipliers: mask[i] = 0 where the i-th next draw's `nextUnitFloat()`
+    /// is below p, else 1/(1-p), for i in 0..<count, advancing the generator by `count` draws;
+    /// also output[i] = x[i]·mask[i] when `x` is given. Element by element, in order, as the
+    /// code before the speed-ups drew them, so a seed gives that code's masks (in a C loop).
+    public func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float,
+                                applyingTo x: UnsafePointer<Float>? = nil, output: UnsafeMutablePointer<Float>? = nil) {
+        precondition((x == nil) == (output == nil), "fillDropoutMask: x and output go together")
+        let keep: Float = p >= 1 ? 0 : 1 / (1 - p)
+        // u / 2²⁴ < p  ⇔  u < ⌈p·2²⁴⌉ for the integer u (both sides exact in Double).
+        let threshold = UInt32(min(16_777_216, max(0, (Double(p) * 16_777_216).rounded(.up))))
+        withUnsafeMutablePointer(to: &state.s) { words in  // a homogeneous tuple: four contiguous words
+            words.withMemoryRebound(to: UInt64.self, capacity: 4) {
+                ws_xoshiro_dropout_mask($0, mask, x, output, Int64(count), threshold, keep)
+            }
+        }
+    }
 
     /// Uniform in [low, high).
     public func uniform(_ low: Float, _ high: Float) -> Float {
@@ -110,38 +122,6 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 @inline(__always)
 func unitFloat(fromBits bits: UInt64) -> Float {
     Float(bits >> 40) * (1.0 / 16_777_216.0)
-}
-
-/// SplitMix64 addressed by position: value i is what SplitMix64 started at `key` gives as its
-/// (i+1)-th number (state key + (i + 1)·γ), so any element can be drawn without the others.
-public struct CounterStream: Sendable {
-    public let key: UInt64
-
-    /// Uniform in [0, 1) with 24 random bits.
-    @inline(__always)
-    public func unitFloat(_ i: Int) -> Float {
-        WordsmithEngine.unitFloat(fromBits: SplitMix64.mix(key &+ UInt64(truncatingIfNeeded: i &+ 1) &* SplitMix64.gamma))
-    }
-
-    /// mask[i] = 0 with probability p, else 1/(1-p) (inverted dropout's multipliers), for
-    /// i in 0..<count, split over the cores. Exactly `unitFloat(i) < p ? 0 : 1/(1-p)`, in a
-    /// vectorized C kernel.
-    public func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float) {
-        fillDropoutMask(mask, count: count, p: p, applyingTo: nil, output: nil)
-    }
-
-    /// As `fillDropoutMask(_:count:p:)`, also writing output[i] = x[i]·mask[i] in the same pass.
-    public func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, p: Float,
-                                applyingTo x: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>?) {
-        precondition((x == nil) == (output == nil), "fillDropoutMask: x and output go together")
-        let keep: Float = p >= 1 ? 0 : 1 / (1 - p)
-        // u / 2²⁴ < p  ⇔  u < ⌈p·2²⁴⌉ for the integer u (both sides exact in Double).
-        let threshold = UInt32(min(16_777_216, max(0, (Double(p) * 16_777_216).rounded(.up))))
-        Parallel.forEachChunk(count, costPerItem: 8) { r in
-            ws_dropout_mask(mask + r.lowerBound, x.map { $0 + r.lowerBound }, output.map { $0 + r.lowerBound },
-                            Int64(r.lowerBound), Int64(r.count), key, threshold, keep)
-        }
-    }
 }
 
 extension Tensor {

@@ -44,12 +44,12 @@ public func scaledDotProductAttention(query: AttentionInput, key: AttentionInput
     func oRow(_ b: Int, _ h: Int, _ i: Int) -> Int { (i * n + b) * e + h * dk }
 
     // Softmax probabilities [pairs, L, S] (kept for backward) and the dropout multipliers,
-    // drawn up front, by position, so results do not depend on thread scheduling.
+    // drawn up front, in order, so results do not depend on thread scheduling.
     let probs = Tensor.uninitialized([pairs, l, s])
     var keep: Tensor? = nil
     if p > 0, let generator {
         let mask = Tensor.uninitialized([pairs, l, s])
-        generator.counterStream().fillDropoutMask(mask.data, count: mask.count, p: p)
+        generator.fillDropoutMask(mask.data, count: mask.count, p: p)
         keep = mask
     }
     let out = Tensor(zeros: [l, n, e])
