@@ -88,11 +88,12 @@ struct RandomTests {
 
     /// The C mask kernel gives exactly the Swift rule `nextUnitFloat() < p` draw by draw, for
     /// probabilities with p·2²⁴ whole (0.25, 0.5) or not (0.1, 0.3), p = 0 and 1, several
-    /// lengths, and the fused product with x.
+    /// lengths (100,000 is drawn in parts on all cores, each part from a jump ahead), and the
+    /// fused product with x.
     @Test(arguments: [Float(0), 0.1, 0.25, 0.3, 0.5, 0.9, 1])
     func dropoutMaskKernelMatchesTheScalarRule(p: Float) {
         let g = Generator(seed: 4)
-        for n in [1, 7, 33, 1000] {
+        for n in [1, 7, 33, 1000, 100_000] {
             let x = (0..<n).map { _ in g.uniform(-2, 2) }
             let kernel = Generator(seed: 21), reference = Generator(seed: 21)
             var mask = [Float](repeating: -1, count: n), out = [Float](repeating: -1, count: n)
@@ -104,6 +105,32 @@ struct RandomTests {
             #expect(mask == expected, "n \(n)")
             #expect(out == zip(x, expected).map { $0 * $1 }, "n \(n)")
             #expect(kernel.position == reference.position, "n \(n)")
+        }
+    }
+
+    /// A jump ahead by k draws lands where k calls of `next()` do, for jumps shorter than,
+    /// equal to and longer than the 256-word state, and for 0.
+    @Test(arguments: [0, 1, 2, 255, 256, 257, 1000, 70_001])
+    func jumpAheadLandsWhereTheDrawsDo(draws: Int) {
+        let jumped = Generator(seed: 99), stepped = Generator(seed: 99)
+        _ = jumped.next(); _ = stepped.next()
+        jumped.advance(by: draws)
+        for _ in 0..<draws { _ = stepped.next() }
+        #expect(jumped.position == stepped.position)
+        #expect(jumped.next() == stepped.next())
+    }
+
+    /// Masks drawn in parts continue the stream: two long masks in a row are the scalar
+    /// rule's draws, and the generator ends where the draws do.
+    @Test func partsOfLongMasksContinueTheStream() {
+        let n = Generator.drawsPerPart * 2 * max(2, Parallel.coreCount) + 5
+        let kernel = Generator(seed: 8), reference = Generator(seed: 8), p: Float = 0.3, keep = 1 / (1 - p)
+        var mask = [Float](repeating: -1, count: n)
+        for _ in 0..<2 {
+            kernel.fillDropoutMask(&mask, count: n, p: p)
+            let expected = (0..<n).map { _ in reference.nextUnitFloat() < p ? 0 : keep }
+            #expect(mask == expected)
+            #expect(kernel.position == reference.position)
         }
     }
 }

@@ -59,6 +59,14 @@ void ws_adam_update(float *x, const float *g, float *m, float *v, int n, const w
 void ws_xoshiro_dropout_mask(unsigned long long state[4], float *mask, const float *x, float *out, long long n,
                              unsigned threshold, float keep);
 
+/// Jumping xoshiro256** ahead (xoshiro_jump.c). The characteristic polynomial of its state
+/// update, x^256 + low: returns 1, or 0 if it could not be found (then there are no jumps).
+int ws_xoshiro_characteristic_polynomial(unsigned long long low[4]);
+/// The jump by k draws: x^k mod (x^256 + low), for ws_xoshiro_jump.
+void ws_xoshiro_jump_polynomial(const unsigned long long low[4], unsigned long long k, unsigned long long jump[4]);
+/// Moves `state` to where k draws would take it, for the k of `jump` (about 1 µs).
+void ws_xoshiro_jump(unsigned long long state[4], const unsigned long long jump[4]);
+
 /// Which instruction set the kernels use: "avx512", "avx2" or "generic".
 const char *ws_kernel_isa(void);
 
