@@ -3,10 +3,11 @@
 // Dropout masks from xoshiro256** (Blackman and Vigna), one draw per element in order, as the
 // code before the speed-ups drew them in Swift: the same seed gives the same masks, so training
 // runs of the two versions differ only by float rounding. Each draw needs the previous state,
-// so this is one serial loop (2.3 ns per element measured while the other core trained; on one
-// core LSTM training kept its speed and the Transformer's fell 2.3%, README). It keeps the state
-// in registers, and the output mix and the store run alongside the next draw. The step repeats
-// Generator.Xoshiro256.next() in Random.swift; RandomTests checks the two agree draw by draw.
+// so one call is a serial loop (2.3 ns per element measured while the other core trained);
+// Generator.fillDropoutMask runs parts of a long mask on all cores, each from a jump ahead
+// (xoshiro_jump.c). It keeps the state in registers, and the output mix and the store run
+// alongside the next draw. The step repeats Generator.Xoshiro256.next() in Random.swift;
+// RandomTests checks the two agree draw by draw.
 void ws_xoshiro_dropout_mask(unsigned long long state[4], float *mask, const float *x, float *out, long long n,
                              unsigned threshold, float keep) {
     unsigned long long s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
