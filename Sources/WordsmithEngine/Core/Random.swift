@@ -72,11 +72,11 @@ public final class Generator: RandomNumberGenerator {
         // u / 2²⁴ < p  ⇔  u < ⌈p·2²⁴⌉ for the integer u (both sides exact in Double).
         let threshold = UInt32(min(16_777_216, max(0, (Double(p) * 16_777_216).rounded(.up))))
         let parts = min(Parallel.coreCount, count / Self.drawsPerPart)
-        guard parts > 1, let jump = jumpPolynomial(draws: (count + parts - 1) / parts) else {
+        let length = parts > 1 ? (count + parts - 1) / parts : count
+        guard parts > 1, let jump = jumpPolynomial(draws: length) else {
             withStateWords { ws_xoshiro_dropout_mask($0, mask, x, output, Int64(count), threshold, keep) }
             return
         }
-        let length = (count + parts - 1) / parts
         // Part c starts c·length draws on: the state jumped c times.
         let states = UnsafeMutablePointer<UInt64>.allocate(capacity: 4 * parts)
         defer { states.deallocate() }
@@ -107,8 +107,9 @@ public final class Generator: RandomNumberGenerator {
         }
     }
 
-    /// Below this many draws per core a mask is drawn on one core (38 µs of draws against a
-    /// hand-off of a few µs).
+    /// Below this many draws per core a mask is drawn on one core: handing a part to another
+    /// core costs tens of µs (at 2 × 16,384 draws the parts ran 1.15-1.36x as fast as one
+    /// core on Zen 4, `benchmarks/dropout-mask`).
     public static let drawsPerPart = 16_384
 
     /// The state update's characteristic polynomial, x^256 + these four words, that jumps
